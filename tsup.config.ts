@@ -1,0 +1,26 @@
+import { defineConfig } from 'tsup'
+
+// One entry per package.json subpath (src/entries/*), plus the CLI. Adding a
+// driver subpath means one file in src/entries and one line in package.json.
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/index.ts',
+      testing: 'src/entries/testing.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    splitting: false,
+    external: ['vitest'],
+  },
+  {
+    entry: { cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+])
