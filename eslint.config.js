@@ -13,6 +13,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
+      // Async without await is deliberate: a throw becomes a rejection, never a sync exception.
+      '@typescript-eslint/require-await': 'off',
+      // Abort reasons are whatever the caller's signal carries, not always Errors.
+      '@typescript-eslint/prefer-promise-reject-errors': 'off',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [

@@ -51,7 +51,7 @@ export function parseDuration(value: unknown, what: string, allowZero = false): 
   }
   if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !allowZero) || ms > MAX_DURATION_MS) {
     throw new InvalidArgumentError(
-      `${what} must be a finite duration ${allowZero ? 'of at least 0' : 'above 0'} and at most ${MAX_DURATION_MS} ms, not ${String(value)}.`,
+      `${what} must be a finite duration ${allowZero ? 'of at least 0' : 'above 0'} and at most ${MAX_DURATION_MS} ms, not ${typeof value === 'number' ? value : JSON.stringify(value)}.`,
     )
   }
   return ms
@@ -66,5 +66,7 @@ export const MAX_DURATION_MS = 100 * 365 * 86_400_000
 function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`
+  if (typeof value === 'object') return 'an object'
+  if (typeof value === 'function') return 'a function'
+  return `${typeof value} ${String(value as string | boolean | bigint | symbol | undefined)}`
 }
