@@ -66,7 +66,16 @@ export const MAX_DURATION_MS = 100 * 365 * 86_400_000
 function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return 'an object'
-  if (typeof value === 'function') return 'a function'
-  return `${typeof value} ${String(value as string | boolean | bigint | symbol | undefined)}`
+  switch (typeof value) {
+    case 'object':
+      return 'an object'
+    case 'function':
+      return 'a function'
+    case 'symbol':
+      return 'a symbol'
+    case 'undefined':
+      return 'undefined'
+    default:
+      return `${typeof value} ${(value as boolean | bigint).toString()}`
+  }
 }
