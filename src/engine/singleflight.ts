@@ -87,23 +87,51 @@ export function joinFlights<T>(
     return Promise.reject(abortReason(signal))
   }
   return new Promise<T[]>((resolve, reject) => {
-    const onAbort = (): void => {
+    const stop = whenAborted(signal, () => {
       for (const flight of flights) flight.release(signal.reason)
       reject(abortReason(signal))
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
+    })
     all.then(
       (values) => {
-        signal.removeEventListener('abort', onAbort)
+        stop()
         resolve(values)
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
+        stop()
         reject(error)
       },
     )
   })
 }
+
+/**
+ * One 'abort' listener per signal, whatever the number of calls waiting on it: a
+ * request that shares its signal with 1000 concurrent cache calls must not trip
+ * node's listener-leak warning. Returns a function that stops listening.
+ */
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let callbacks = abortCallbacks.get(signal)
+  if (callbacks === undefined) {
+    const set = new Set<() => void>()
+    callbacks = set
+    abortCallbacks.set(signal, set)
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortCallbacks.delete(signal)
+        for (const fn of set) fn()
+      },
+      { once: true },
+    )
+  }
+  callbacks.add(callback)
+  const registered = callbacks
+  return () => {
+    registered.delete(callback)
+  }
+}
+
+const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>()
 
 /** The signal's reason, or a standard AbortError when it has none. */
 export function abortReason(signal: AbortSignal): unknown {
