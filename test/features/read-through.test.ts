@@ -50,7 +50,11 @@ describe('getOrSet', () => {
     await cache.getOrSet('b', () => 2, { ttl: '10m' })
     await cache.getOrSet('c', () => 3, { ttl: null })
     clock.advance(60_000)
-    expect([await cache.get('a'), await cache.get('b'), await cache.get('c')]).toEqual([undefined, 2, 3])
+    expect([await cache.get('a'), await cache.get('b'), await cache.get('c')]).toEqual([
+      undefined,
+      2,
+      3,
+    ])
     clock.advance(540_000)
     expect([await cache.get('b'), await cache.get('c')]).toEqual([undefined, 3])
   })
@@ -189,6 +193,9 @@ describe('schema', () => {
       { schema: User },
     )
     expect(asked).toEqual(['b'])
-    expect(Object.fromEntries(result)).toEqual({ a: { id: 1, name: 'ok' }, b: { id: 2, name: 'fixed' } })
+    expect(Object.fromEntries(result)).toEqual({
+      a: { id: 1, name: 'ok' },
+      b: { id: 2, name: 'fixed' },
+    })
   })
 })

@@ -16,7 +16,11 @@ describe('stampede protection (S1)', () => {
     // Half the callers carry their own signal: each adds one listener to its own signal only.
     const results = await Promise.all(
       Array.from({ length: 10_000 }, (_, i) =>
-        cache.getOrSet('hot', loader, i % 2 === 0 ? { signal: new AbortController().signal } : undefined),
+        cache.getOrSet(
+          'hot',
+          loader,
+          i % 2 === 0 ? { signal: new AbortController().signal } : undefined,
+        ),
       ),
     )
     expect(calls).toBe(1)
@@ -32,7 +36,9 @@ describe('stampede protection (S1)', () => {
     let calls = 0
     const values = await Promise.all(
       Array.from({ length: 1000 }, (_, i) =>
-        cache.getOrSet(`k${i % 10}`, async () => (calls++, await sleep(5), 'v'), { signal: shared.signal }),
+        cache.getOrSet(`k${i % 10}`, async () => (calls++, await sleep(5), 'v'), {
+          signal: shared.signal,
+        }),
       ),
     )
     expect(calls).toBe(10)
@@ -67,7 +73,12 @@ describe('stampede protection (S1)', () => {
     await tick()
     let singleCalls = 0
     const single = cache.getOrSet('b', () => (singleCalls++, -1))
-    gate.resolve(new Map([['a', 1], ['b', 2]]))
+    gate.resolve(
+      new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    )
     expect(await single).toBe(2)
     expect(Object.fromEntries(await batch)).toEqual({ a: 1, b: 2 })
     expect([batchCalls, singleCalls]).toEqual([1, 0])
@@ -85,7 +96,9 @@ describe('failed loads are not cached (S2)', () => {
       if (calls === 1) throw failure
       return 'recovered'
     }
-    const settled = await Promise.allSettled(Array.from({ length: 100 }, () => cache.getOrSet('k', loader)))
+    const settled = await Promise.allSettled(
+      Array.from({ length: 100 }, () => cache.getOrSet('k', loader)),
+    )
     expect(calls).toBe(1)
     for (const result of settled) {
       expect(result.status).toBe('rejected')
@@ -114,13 +127,18 @@ describe('failed loads are not cached (S2)', () => {
       cache.getOrSet('y', () => 'never'),
     ])
     expect(results.map((r) => (r as PromiseRejectedResult).reason)).toEqual([failure, failure])
-    expect(await cache.hasMany(['x', 'y'])).toEqual(new Map([['x', false], ['y', false]]))
+    expect(await cache.hasMany(['x', 'y'])).toEqual(
+      new Map([
+        ['x', false],
+        ['y', false],
+      ]),
+    )
     expect(cache.stats().inFlight).toBe(0)
   })
 })
 
 describe('cancellation (S4)', () => {
-  it("rejects only the aborting caller; the shared load goes on", async () => {
+  it('rejects only the aborting caller; the shared load goes on', async () => {
     const cache = createCache()
     const gate = deferred<string>()
     let ctx: LoaderContext | undefined
@@ -145,7 +163,9 @@ describe('cancellation (S4)', () => {
     let ctx: LoaderContext | undefined
     const loader = (c: LoaderContext) => {
       ctx = c
-      return new Promise<string>((_, reject) => c.signal.addEventListener('abort', () => reject(c.signal.reason)))
+      return new Promise<string>((_, reject) =>
+        c.signal.addEventListener('abort', () => reject(c.signal.reason)),
+      )
     }
     const calls = controllers.map((c) => cache.getOrSet('k', loader, { signal: c.signal }))
     const outcome = Promise.allSettled(calls)
@@ -166,10 +186,12 @@ describe('cancellation (S4)', () => {
     const cache = createCache()
     let calls = 0
     const reason = new Error('already')
-    await expect(cache.getOrSet('k', () => ++calls, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason)
-    await expect(cache.getOrSetMany(['a'], () => (calls++, {}), { signal: AbortSignal.abort(reason) })).rejects.toBe(
-      reason,
-    )
+    await expect(
+      cache.getOrSet('k', () => ++calls, { signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason)
+    await expect(
+      cache.getOrSetMany(['a'], () => (calls++, {}), { signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason)
     expect(calls).toBe(0)
   })
 

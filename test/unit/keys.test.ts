@@ -4,7 +4,17 @@ import { checkKey, namespacePrefix } from '../../src/keys.js'
 
 describe('checkKey', () => {
   it('accepts keys up to 1024 UTF-8 bytes, whatever their characters', () => {
-    for (const key of ['a', 'user:1', 'with space', 'a\r\nb', 'nul\0byte', '*?[ab]\\', '%_', '../x', '🔑']) {
+    for (const key of [
+      'a',
+      'user:1',
+      'with space',
+      'a\r\nb',
+      'nul\0byte',
+      '*?[ab]\\',
+      '%_',
+      '../x',
+      '🔑',
+    ]) {
       expect(() => checkKey(key)).not.toThrow()
     }
     expect(() => checkKey('x'.repeat(1024))).not.toThrow()
@@ -12,7 +22,18 @@ describe('checkKey', () => {
   })
 
   it('refuses empty, non-string, over-long and malformed keys', () => {
-    for (const key of ['', 'x'.repeat(1025), 'é'.repeat(513), '€'.repeat(342), '\uD800', 'a\uDC00b', 1, null, undefined, {}]) {
+    for (const key of [
+      '',
+      'x'.repeat(1025),
+      'é'.repeat(513),
+      '€'.repeat(342),
+      '\uD800',
+      'a\uDC00b',
+      1,
+      null,
+      undefined,
+      {},
+    ]) {
       expect(() => checkKey(key)).toThrow(InvalidKeyError)
     }
   })

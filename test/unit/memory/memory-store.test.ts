@@ -120,7 +120,10 @@ describe('memoryStore (L1 face)', () => {
       }
     }
     expect(store.size).toBe(model.size)
-    const listed = store.list('', 0, 1_000_000).entries.map((e) => e.key).sort()
+    const listed = store
+      .list('', 0, 1_000_000)
+      .entries.map((e) => e.key)
+      .sort()
     expect(listed).toEqual([...model.keys()].sort())
   })
 
@@ -143,10 +146,16 @@ describe('memoryStore (L1 face)', () => {
 
   it('removes by prefix as a plain string', () => {
     const store = memoryStore()
-    for (const key of ['foo:1', 'foo:2', 'foobar:1', 'fo:1', 'a_b:1', 'aXb:1']) store.write(key, 1, 0)
+    for (const key of ['foo:1', 'foo:2', 'foobar:1', 'fo:1', 'a_b:1', 'aXb:1'])
+      store.write(key, 1, 0)
     store.removePrefix('foo:')
     store.removePrefix('a_b:')
-    expect(store.list('', 0, 100).entries.map((e) => e.key).sort()).toEqual(['aXb:1', 'fo:1', 'foobar:1'])
+    expect(
+      store
+        .list('', 0, 100)
+        .entries.map((e) => e.key)
+        .sort(),
+    ).toEqual(['aXb:1', 'fo:1', 'foobar:1'])
   })
 
   it('validates its options', () => {
