@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from './clock.js'
+import type { Clock } from './clock.js'
 import {
   type BatchLoaderContext,
   type LoaderContext,
@@ -89,18 +89,17 @@ class CacheCore {
 
   constructor(options: CacheOptions) {
     checkOptionNames(options)
-    const { tiers, ttl, negativeTtl, clock = systemClock } = options
-    if (typeof clock?.now !== 'function') {
+    const { tiers, ttl, negativeTtl, clock } = options
+    if (clock !== undefined && typeof clock?.now !== 'function') {
       throw new InvalidArgumentError('createCache: clock must have a now() method.')
     }
-    this.clock = clock
     this.defaults = Object.freeze({
       ttl: parseTtl(ttl, 'ttl'),
       negativeTtl: parseTtl(negativeTtl, 'negativeTtl'),
       tags: undefined,
     })
     if (tiers === undefined) {
-      this.l1 = memoryStore({ clock })
+      this.l1 = clock === undefined ? memoryStore() : memoryStore({ clock })
       this.ownsL1 = true
     } else {
       if (!Array.isArray(tiers) || tiers.length !== 1 || !(tiers[0] instanceof MemoryStore)) {
@@ -110,7 +109,14 @@ class CacheCore {
       }
       this.l1 = tiers[0]
       this.ownsL1 = false
+      if (clock !== undefined && clock !== this.l1.clock) {
+        throw new InvalidArgumentError(
+          'createCache: give the clock to memoryStore({ clock }) too, so that deadlines and reads use one time source.',
+        )
+      }
     }
+    // Deadlines are computed with the memory tier's clock, the one its reads compare against.
+    this.clock = this.l1.clock
     this.stopEvictions = this.l1.onEvict((key, _value, reason) => {
       this.counters.evictions++
       if (this.events.has('evict')) this.events.emit('evict', { key, reason, tier: this.l1.name })

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock.js'
+import { type Clock, CoarseClock } from '../clock.js'
 import { ClosedError, InvalidArgumentError, WrongTypeError } from '../errors.js'
 import type {
   Store,
@@ -28,7 +28,10 @@ export interface MemoryStoreOptions {
   sizeOf?: (value: unknown, key: string) => number
   /** Eviction policy. Only `'lru'` exists today. @default 'lru' */
   policy?: PolicyName
-  /** Time source for expiry. @default the system clock */
+  /**
+   * Time source for expiry, shared with the cache the store serves.
+   * @default the system clock, read at most once per millisecond ({@link CoarseClock})
+   */
   clock?: Clock
 }
 
@@ -88,6 +91,8 @@ export class MemoryStore implements Store {
   readonly maxEntries: number
   readonly maxBytes: number
 
+  /** The store's time source; the cache computes deadlines with it too, so they compare. */
+  readonly clock: Clock
   readonly #clock: Clock
   readonly #sizeOf: ((value: unknown, key: string) => number) | undefined
   readonly #policy: EvictionPolicy
@@ -107,7 +112,7 @@ export class MemoryStore implements Store {
   #evictionListeners: EvictionListener[] = []
 
   constructor(options: MemoryStoreOptions = {}) {
-    const { maxEntries, maxBytes, sizeOf, policy = 'lru', clock = systemClock } = options
+    const { maxEntries, maxBytes, sizeOf, policy = 'lru', clock = new CoarseClock() } = options
     if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries > 0)) {
       throw new InvalidArgumentError(
         `memoryStore: maxEntries must be a positive integer, not ${String(maxEntries)}.`,
@@ -135,6 +140,7 @@ export class MemoryStore implements Store {
     this.maxEntries =
       maxEntries ?? (maxBytes === undefined ? DEFAULT_MAX_ENTRIES : UNBOUNDED_ENTRIES)
     this.maxBytes = maxBytes ?? Infinity
+    this.clock = clock
     this.#clock = clock
     this.#capacity = Math.min(this.maxEntries, INITIAL_CAPACITY)
     this.#expires = new Float64Array(this.#capacity)
@@ -454,6 +460,7 @@ export class MemoryStore implements Store {
     if (this.#closed) return
     this.#closed = true
     this.#reset()
+    if (this.#clock instanceof CoarseClock) this.#clock.stop()
   }
 
   // ---------------------------------------------------------------------------
