@@ -14,6 +14,8 @@ export default defineConfig([
     clean: true,
     target: 'node20',
     splitting: false,
+    // Keep 'node:test' as written: without the prefix it resolves to nothing.
+    removeNodeProtocol: false,
     external: ['vitest'],
   },
   {

@@ -64,7 +64,8 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
   ttlGranularity: 'ms',
   shared: false,
 })
-const DECIMAL = /^-?\d{1,16}$/
+// Canonical integers only, as Redis reads them: no sign on zero, no leading zeros, no '+'.
+const DECIMAL = /^(?:0|-?[1-9]\d{0,15})$/
 
 /**
  * The in-process memory tier (L1). It holds live values, not bytes, in parallel

@@ -166,8 +166,9 @@ describe('batch calls', () => {
     expect(await cache.has('zzz')).toBe(false)
     const fromEntries = await cache.getOrSetMany(['c'], () => [['c', 3]] as Array<[string, number]>)
     expect(fromEntries.get('c')).toBe(3)
-    const fromRecord = await cache.getOrSetMany(['__proto__', 'toString', 'd'], () =>
-      JSON.parse('{"d": 4}'),
+    const fromRecord = await cache.getOrSetMany(
+      ['__proto__', 'toString', 'd'],
+      () => JSON.parse('{"d": 4}') as Record<string, number>,
     )
     expect(Object.fromEntries(fromRecord)).toEqual({ d: 4 })
     // 'b' was left out and negativeTtl is set: remembered as not found.

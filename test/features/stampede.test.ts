@@ -129,7 +129,10 @@ describe('failed loads are not cached (S2)', () => {
       }),
       cache.getOrSet('y', () => 'never'),
     ])
-    expect(results.map((r) => (r as PromiseRejectedResult).reason)).toEqual([failure, failure])
+    expect(results.map((r) => (r as PromiseRejectedResult).reason as unknown)).toEqual([
+      failure,
+      failure,
+    ])
     expect(await cache.hasMany(['x', 'y'])).toEqual(
       new Map([
         ['x', false],

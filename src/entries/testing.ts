@@ -1,0 +1,18 @@
+/**
+ * `tiercache/testing`: what a store author or an application's tests need to check
+ * their own code against tiercache's contracts.
+ *
+ * @example
+ * ```ts
+ * import { describeStoreConformance, ManualClock } from 'tiercache/testing'
+ * ```
+ */
+export {
+  describeStoreConformance,
+  type StoreConformanceGroup,
+  type StoreConformanceOptions,
+  type StoreConformanceRunner,
+  type StoreFactory,
+  type StoreFactoryContext,
+} from '../testing/store-conformance/index.js'
+export { ManualClock } from '../testing/manual-clock.js'

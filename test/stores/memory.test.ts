@@ -1,0 +1,15 @@
+import { describe, it } from 'vitest'
+import { memoryStore } from '../../src/memory/memory-store.js'
+import { ManualClock } from '../../src/testing/manual-clock.js'
+import { describeStoreConformance } from '../../src/testing/store-conformance/index.js'
+
+const runner = { describe, it }
+
+describeStoreConformance('memoryStore', () => memoryStore(), { runner })
+
+// The same suite on an injected clock: the ttl tests advance it instead of sleeping.
+const clock = new ManualClock()
+describeStoreConformance('memoryStore (manual clock)', () => memoryStore({ clock }), {
+  runner,
+  clock,
+})
