@@ -214,8 +214,8 @@ export class Cache {
     }
     core.hit(storageKey)
     if (options === undefined) return value === NOT_FOUND ? undefined : (value as T)
-    const served = await this.#serveHit(storageKey, value, options)
-    return served === REFUSED || served === NOT_FOUND ? undefined : (served as T)
+    // No `await` in this method: the hit path stays a plain async call.
+    return this.#getHitWithOptions(storageKey, value, options)
   }
 
   /**
@@ -233,20 +233,16 @@ export class Cache {
     const core = this.#core
     if (core.closed) throw new ClosedError('cache')
     checkKey(key)
-    checkLoader(loader)
+    if (typeof loader !== 'function')
+      throw new InvalidArgumentError('The loader must be a function.')
     const storageKey = this.#prefix === '' ? key : this.#prefix + key
     const value = core.l1.read(storageKey)
-    if (value !== undefined) {
+    if (value !== undefined && options === undefined) {
       core.hit(storageKey)
-      if (options === undefined) return (value === NOT_FOUND ? undefined : value) as T
-      const plan = resolveWritePlan(core.defaults, options)
-      const served = await this.#serveHit(storageKey, value, options)
-      if (served !== REFUSED) return (served === NOT_FOUND ? undefined : served) as T
-      return this.#loadOne(storageKey, key, loader, plan, options, false)
+      return (value === NOT_FOUND ? undefined : value) as T
     }
-    core.miss(storageKey)
-    const plan = options === undefined ? core.defaults : resolveWritePlan(core.defaults, options)
-    return this.#loadOne(storageKey, key, loader, plan, options, false)
+    // No `await` in this method: the hit path stays a plain async call.
+    return this.#getOrSetSlow(storageKey, key, value, loader, options)
   }
 
   /**
@@ -686,6 +682,36 @@ export class Cache {
   }
 
   // ---------------------------------------------------------------------------
+
+  async #getHitWithOptions<T>(
+    storageKey: string,
+    value: unknown,
+    options: ReadOptions<T>,
+  ): Promise<T | undefined> {
+    const served = await this.#serveHit(storageKey, value, options)
+    return served === REFUSED || served === NOT_FOUND ? undefined : (served as T)
+  }
+
+  /** `getOrSet` past the plain hit: a hit with options, or a miss. */
+  async #getOrSetSlow<T>(
+    storageKey: string,
+    key: string,
+    value: unknown,
+    loader: Loader<T>,
+    options: LoadOptions<T> | undefined,
+  ): Promise<T> {
+    const core = this.#core
+    if (value !== undefined) {
+      core.hit(storageKey)
+      const plan = resolveWritePlan(core.defaults, options!)
+      const served = await this.#serveHit(storageKey, value, options!)
+      if (served !== REFUSED) return (served === NOT_FOUND ? undefined : served) as T
+      return this.#loadOne(storageKey, key, loader, plan, options, false)
+    }
+    core.miss(storageKey)
+    const plan = options === undefined ? core.defaults : resolveWritePlan(core.defaults, options)
+    return this.#loadOne(storageKey, key, loader, plan, options, false)
+  }
 
   #storageKey(key: string): string {
     return this.#prefix === '' ? key : this.#prefix + key
