@@ -9,7 +9,7 @@
  * `--rounds` rounds; contenders are interleaved and the starting contender rotates
  * each round. The tables show the median ops/s. Nothing here fails on timings.
  *
- *   npm run bench                       # this, then bench/heap-per-entry.bench.ts
+ *   npm run bench                       # this, then bench/heap-per-entry.bench.ts and bench/alloc-per-hit.bench.ts
  *   npx tsx bench/l1-hit.bench.ts --rounds 7 --ms 500 --no-heap
  *   npx tsx bench/l1-hit.bench.ts --peers-only   # without tiercache
  *   npx tsx bench/l1-hit.bench.ts --only tiercache,lru --no-heap   # contenders by name
@@ -29,6 +29,7 @@ import {
   table,
   type Op,
 } from './harness.js'
+import { runAllocPerHit } from './alloc-per-hit.bench.js'
 import { runHeapPerEntry } from './heap-per-entry.bench.js'
 
 const KEY_COUNT = 10_000
@@ -254,6 +255,7 @@ async function main(): Promise<void> {
   for (const c of contenders) await c.close()
 
   if (!args['no-heap']) await runHeapPerEntry(Number(args['heap-n']), args['peers-only'])
+  if (!args['no-heap'] && !args['peers-only']) runAllocPerHit()
 }
 
 await main()
