@@ -19,13 +19,15 @@ export class LruPolicy implements EvictionPolicy {
   #prev: Uint32Array
   #head = NONE
   #tail = NONE
+  /** LRU admits everything. */
+  readonly lastVictimRefused = false
 
   constructor(capacity: number) {
     this.#next = new Uint32Array(capacity)
     this.#prev = new Uint32Array(capacity)
   }
 
-  insert(slot: number): void {
+  insert(slot: number, _hash?: number): void {
     this.#linkTail(slot)
   }
 
