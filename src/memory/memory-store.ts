@@ -8,8 +8,9 @@ import type {
   StoreListPage,
   StoreWrite,
 } from '../stores/store.js'
+import { hashKey } from './hash.js'
 import { LruPolicy } from './lru.js'
-import type { EvictionPolicy, PolicyName } from './policy.js'
+import type { EvictionPolicy, PolicyFactory, PolicyName } from './policy.js'
 import { estimateSize } from './size.js'
 
 /** Options of {@link memoryStore}. */
@@ -51,6 +52,11 @@ export interface MemoryEntry {
   readonly expiresAt: number
   readonly tags: readonly string[] | undefined
   readonly size: number
+}
+
+/** Every policy by name; `memoryStore({ policy })` picks one. */
+const POLICIES: Record<PolicyName, PolicyFactory> = {
+  lru: (_maxEntries, capacity) => new LruPolicy(capacity),
 }
 
 const DEFAULT_MAX_ENTRIES = 10_000
@@ -132,8 +138,11 @@ export class MemoryStore implements Store {
     if (sizeOf !== undefined && typeof sizeOf !== 'function') {
       throw new InvalidArgumentError('memoryStore: sizeOf must be a function.')
     }
-    if (policy !== 'lru') {
-      throw new InvalidArgumentError(`memoryStore: unknown policy '${String(policy)}'; use 'lru'.`)
+    const createPolicy = Object.hasOwn(POLICIES, policy) ? POLICIES[policy] : undefined
+    if (createPolicy === undefined) {
+      throw new InvalidArgumentError(
+        `memoryStore: unknown policy '${String(policy)}'; use one of ${Object.keys(POLICIES).join(', ')}.`,
+      )
     }
     if (typeof clock?.now !== 'function') {
       throw new InvalidArgumentError('memoryStore: clock must have a now() method.')
@@ -143,13 +152,15 @@ export class MemoryStore implements Store {
     this.maxBytes = maxBytes ?? Infinity
     this.clock = clock
     this.#clock = clock
-    this.#capacity = Math.min(this.maxEntries, INITIAL_CAPACITY)
+    // One slot past the bound: a new entry is inserted first, then the policy picks
+    // a victim among all of them (admission policies may refuse the newcomer).
+    this.#capacity = Math.min(this.maxEntries + 1, INITIAL_CAPACITY)
     this.#expires = new Float64Array(this.#capacity)
     if (maxBytes !== undefined) {
       this.#sizeOf = sizeOf ?? defaultSizeOf
       this.#sizes = new Float64Array(this.#capacity)
     }
-    this.#policy = new LruPolicy(this.#capacity)
+    this.#policy = createPolicy(this.maxEntries, this.#capacity)
   }
 
   /** Live entries, counting expired ones not yet swept. */
@@ -249,9 +260,9 @@ export class MemoryStore implements Store {
       }
       this.#index.set(key, slot)
       this.#used++
-      this.#policy.insert(slot)
+      this.#policy.insert(slot, hashKey(key))
     }
-    this.#enforceBounds(slot)
+    this.#enforceBounds()
   }
 
   /** Deletes `key`; `true` when a live entry was removed. */
@@ -501,18 +512,14 @@ export class MemoryStore implements Store {
   #allocate(): number {
     const reused = this.#free.pop()
     if (reused !== undefined) return reused
-    if (this.#used === this.#capacity) {
-      if (this.#capacity < this.maxEntries) this.#grow()
-      else this.#evict(this.#policy.victim(), 'size')
-      const freed = this.#free.pop()
-      if (freed !== undefined) return freed
-    }
-    // Slots below #used + #free.length are taken; the next never-used slot is that count.
+    // Bounds are enforced after each insert, so at most maxEntries + 1 slots are ever in use.
+    if (this.#used === this.#capacity) this.#grow()
+    // No free slot: slots below #used are all taken, and #used is the next never-used one.
     return this.#used
   }
 
   #grow(): void {
-    const capacity = Math.min(this.maxEntries, this.#capacity * 2)
+    const capacity = Math.min(this.maxEntries + 1, this.#capacity * 2)
     const expires = new Float64Array(capacity)
     expires.set(this.#expires)
     this.#expires = expires
@@ -525,11 +532,12 @@ export class MemoryStore implements Store {
     this.#capacity = capacity
   }
 
-  #enforceBounds(keep: number): void {
-    while (this.#bytes > this.maxBytes) {
+  /** Evicts the policy's victims until both bounds hold. */
+  #enforceBounds(): void {
+    while (this.#used > this.maxEntries || this.#bytes > this.maxBytes) {
       const victim = this.#policy.victim()
-      if (victim === -1 || victim === keep) break
-      this.#evict(victim, 'size')
+      if (victim === -1) break
+      this.#evict(victim, this.#policy.lastVictimRefused ? 'policy' : 'size')
     }
   }
 
