@@ -12,6 +12,7 @@ import { hashKey } from './hash.js'
 import { LruPolicy } from './lru.js'
 import type { EvictionPolicy, PolicyFactory, PolicyName } from './policy.js'
 import { estimateSize } from './size.js'
+import { TimerWheel } from './timer-wheel.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -62,8 +63,6 @@ const POLICIES: Record<PolicyName, PolicyFactory> = {
 const DEFAULT_MAX_ENTRIES = 10_000
 const UNBOUNDED_ENTRIES = 0xfffffffe
 const INITIAL_CAPACITY = 64
-/** Expired slots inspected per write: enough to keep up with writes without a timer. */
-const SWEEP_STEP = 4
 const NO_TAGS: undefined = undefined
 const CAPABILITIES: StoreCapabilities = Object.freeze({
   list: true,
@@ -76,8 +75,9 @@ const DECIMAL = /^(?:0|-?[1-9]\d{0,15})$/
 /**
  * The in-process memory tier (L1). It holds live values, not bytes, in parallel
  * slot arrays with the policy's links in typed arrays, so a hit allocates
- * nothing. Expiry is checked lazily on read, plus an incremental sweep of a few
- * slots on each write: no timer per key, and none at all.
+ * nothing. A read checks its entry's deadline; entries nobody reads are
+ * reclaimed by a timing wheel that writes advance: no timer per key, and none
+ * at all.
  *
  * Used as the first tier of a cache, or alone as a byte `Store` (it passes the
  * store conformance suite), which is handy in tests.
@@ -114,7 +114,7 @@ export class MemoryStore implements Store {
   #used = 0
   #bytes = 0
   #withTtl = 0
-  #sweepCursor = 0
+  readonly #wheel: TimerWheel
   #closed = false
   #evictionListeners: EvictionListener[] = []
 
@@ -161,6 +161,9 @@ export class MemoryStore implements Store {
       this.#sizes = new Float64Array(this.#capacity)
     }
     this.#policy = createPolicy(this.maxEntries, this.#capacity)
+    this.#wheel = new TimerWheel(this.#capacity, clock.now(), (slot) =>
+      this.#evict(slot, 'expired'),
+    )
   }
 
   /** Live entries, counting expired ones not yet swept. */
@@ -228,6 +231,8 @@ export class MemoryStore implements Store {
         throw new InvalidArgumentError(`memoryStore: sizeOf returned ${size} for key '${key}'.`)
       }
     }
+    // Writes drive expiry: entries nobody reads are reclaimed as time passes.
+    if (this.#withTtl !== 0) this.#wheel.advance(this.#clock.now())
     let slot = this.#index.get(key)
     if (slot !== undefined) {
       if (size > this.maxBytes) {
@@ -247,7 +252,6 @@ export class MemoryStore implements Store {
         this.#emitEviction(key, value, 'size')
         return
       }
-      this.#sweep()
       slot = this.#allocate()
       this.#keys[slot] = key
       this.#values[slot] = value
@@ -314,7 +318,11 @@ export class MemoryStore implements Store {
     return { entries, next: slot < this.#capacity ? slot : -1 }
   }
 
-  /** Evicts every expired entry now; returns how many. Not needed for correctness. */
+  /**
+   * Evicts every expired entry now, including those the timing wheel would reclaim
+   * only at its next tick; returns how many. Not needed for correctness: reads
+   * never return an expired entry.
+   */
   purgeExpired(): number {
     if (this.#withTtl === 0) return 0
     const now = this.#clock.now()
@@ -507,6 +515,8 @@ export class MemoryStore implements Store {
     const has = expiresAt !== 0
     if (had !== has) this.#withTtl += has ? 1 : -1
     this.#expires[slot] = expiresAt
+    if (has) this.#wheel.schedule(slot, expiresAt)
+    else if (had) this.#wheel.unschedule(slot)
   }
 
   #allocate(): number {
@@ -529,6 +539,7 @@ export class MemoryStore implements Store {
       this.#sizes = sizes
     }
     this.#policy.grow(capacity)
+    this.#wheel.grow(capacity)
     this.#capacity = capacity
   }
 
@@ -538,20 +549,6 @@ export class MemoryStore implements Store {
       const victim = this.#policy.victim()
       if (victim === -1) break
       this.#evict(victim, this.#policy.lastVictimRefused ? 'policy' : 'size')
-    }
-  }
-
-  /** Looks at a few slots past the cursor and evicts the expired ones. */
-  #sweep(): void {
-    if (this.#withTtl === 0) return
-    const now = this.#clock.now()
-    for (let i = 0; i < SWEEP_STEP; i++) {
-      const slot = this.#sweepCursor
-      this.#sweepCursor = slot + 1 >= this.#capacity ? 0 : slot + 1
-      const expiresAt = this.#expires[slot]!
-      if (expiresAt !== 0 && expiresAt <= now && this.#keys[slot] !== undefined) {
-        this.#evict(slot, 'expired')
-      }
     }
   }
 
@@ -593,7 +590,7 @@ export class MemoryStore implements Store {
     this.#used = 0
     this.#bytes = 0
     this.#withTtl = 0
-    this.#sweepCursor = 0
+    this.#wheel.clear(this.#clock.now())
     this.#policy.clear()
   }
 }

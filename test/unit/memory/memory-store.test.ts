@@ -35,16 +35,35 @@ describe('memoryStore (L1 face)', () => {
     expect(evicted).toEqual([['k', 'expired']])
   })
 
-  it('sweeps expired entries incrementally as writes happen', () => {
+  it('reclaims expired entries nobody reads as writes advance time', () => {
     const clock = clockAt()
-    const store = memoryStore({ clock, maxEntries: 1000 })
-    for (let i = 0; i < 500; i++) store.write(`old:${i}`, i, clock.t + 10)
-    clock.t += 11
-    // Nobody reads the old keys; writes alone must reclaim them.
-    for (let i = 0; i < 500; i++) store.write(`new:${i}`, i, 0)
-    // Four slots a write: 500 writes walk 2000 slots, past every old entry.
-    expect(store.size).toBe(500)
-    expect(store.purgeExpired()).toBe(0)
+    const store = memoryStore({ clock, maxEntries: 20_000 })
+    const evicted = recordEvictions(store)
+    let seed = 3
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    const ttls: number[] = []
+    for (let i = 0; i < 10_000; i++) {
+      const ttl = 1_000 + random(3_600_000) // 1 s to 1 h
+      ttls.push(ttl)
+      store.write(`k${i}`, i, clock.t + ttl)
+    }
+    const start = clock.t
+    clock.t += 30 * 60_000
+    store.write('trigger', 0, 0) // nobody reads the old keys: the write alone reclaims them
+    const elapsed = clock.t - start
+    // Reclaimed at most one bucket width (never more than the ttl, at least 1 s) late.
+    const surelyGone = ttls.filter((ttl) => ttl + Math.max(1024, ttl) <= elapsed).length
+    const stillLive = ttls.filter((ttl) => ttl > elapsed).length
+    expect(store.size - 1).toBeGreaterThanOrEqual(stillLive)
+    expect(store.size - 1).toBeLessThanOrEqual(10_000 - surelyGone)
+    expect(evicted.every(([, reason]) => reason === 'expired')).toBe(true)
+    clock.t += 2 * 3_600_000
+    store.write('trigger', 0, 0)
+    expect(store.size).toBe(1)
+    expect(evicted).toHaveLength(10_000)
   })
 
   it('evicts the least recently used entry past maxEntries', () => {
