@@ -16,3 +16,4 @@ export {
   type StoreFactoryContext,
 } from '../testing/store-conformance/index.js'
 export { ManualClock } from '../testing/manual-clock.js'
+export { FaultyStore, faultyStore } from '../testing/faulty-store.js'

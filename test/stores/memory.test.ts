@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest'
 import { memoryStore } from '../../src/memory/memory-store.js'
+import { faultyStore } from '../../src/testing/faulty-store.js'
 import { ManualClock } from '../../src/testing/manual-clock.js'
 import { describeStoreConformance } from '../../src/testing/store-conformance/index.js'
 
@@ -13,3 +14,14 @@ describeStoreConformance('memoryStore (manual clock)', () => memoryStore({ clock
   runner,
   clock,
 })
+
+// The fault injector with every fault off must be the store it wraps.
+const wrappedClock = new ManualClock()
+describeStoreConformance(
+  'faultyStore(memoryStore) with no faults',
+  () => faultyStore(memoryStore({ clock: wrappedClock })),
+  {
+    runner,
+    clock: wrappedClock,
+  },
+)
