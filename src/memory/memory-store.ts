@@ -8,6 +8,7 @@ import type {
   StoreListPage,
   StoreWrite,
 } from '../stores/store.js'
+import { ArcPolicy } from './arc.js'
 import { hashKey } from './hash.js'
 import { LruPolicy } from './lru.js'
 import type { EvictionPolicy, PolicyFactory, PolicyName } from './policy.js'
@@ -28,7 +29,7 @@ export interface MemoryStoreOptions {
    * @default a bounded walk of the value ({@link estimateSize}) plus the key
    */
   sizeOf?: (value: unknown, key: string) => number
-  /** Eviction policy. Only `'lru'` exists today. @default 'lru' */
+  /** Eviction policy (see {@link PolicyName}). @default 'lru' */
   policy?: PolicyName
   /**
    * Time source for expiry, shared with the cache the store serves.
@@ -58,6 +59,7 @@ export interface MemoryEntry {
 /** Every policy by name; `memoryStore({ policy })` picks one. */
 const POLICIES: Record<PolicyName, PolicyFactory> = {
   lru: (_maxEntries, capacity) => new LruPolicy(capacity),
+  arc: (maxEntries, capacity) => new ArcPolicy(maxEntries, capacity),
 }
 
 const DEFAULT_MAX_ENTRIES = 10_000

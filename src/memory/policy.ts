@@ -44,5 +44,9 @@ export interface EvictionPolicy {
  */
 export type PolicyFactory = (maxEntries: number, capacity: number) => EvictionPolicy
 
-/** Names of the eviction policies `memoryStore({ policy })` accepts. */
-export type PolicyName = 'lru'
+/**
+ * Names of the eviction policies `memoryStore({ policy })` accepts:
+ * `'lru'` (least recently used) and `'arc'` (Megiddo and Modha's Adaptive
+ * Replacement Cache: recency and frequency, self-tuning, scan-resistant).
+ */
+export type PolicyName = 'lru' | 'arc'

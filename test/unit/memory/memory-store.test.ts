@@ -182,6 +182,6 @@ describe('memoryStore (L1 face)', () => {
     expect(() => memoryStore({ maxEntries: 1.5 })).toThrow(InvalidArgumentError)
     expect(() => memoryStore({ maxBytes: -1 })).toThrow(InvalidArgumentError)
     expect(() => memoryStore({ maxBytes: Infinity })).toThrow(InvalidArgumentError)
-    expect(() => memoryStore({ policy: 'arc' as 'lru' })).toThrow(InvalidArgumentError)
+    expect(() => memoryStore({ policy: 'fifo' as 'lru' })).toThrow(InvalidArgumentError)
   })
 })
