@@ -14,6 +14,7 @@ import { LruPolicy } from './lru.js'
 import type { EvictionPolicy, PolicyFactory, PolicyName } from './policy.js'
 import { estimateSize } from './size.js'
 import { TimerWheel } from './timer-wheel.js'
+import { TinyLfuPolicy } from './tinylfu.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -60,6 +61,7 @@ export interface MemoryEntry {
 const POLICIES: Record<PolicyName, PolicyFactory> = {
   lru: (_maxEntries, capacity) => new LruPolicy(capacity),
   arc: (maxEntries, capacity) => new ArcPolicy(maxEntries, capacity),
+  tinylfu: (maxEntries, capacity) => new TinyLfuPolicy(maxEntries, capacity),
 }
 
 const DEFAULT_MAX_ENTRIES = 10_000

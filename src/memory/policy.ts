@@ -46,7 +46,11 @@ export type PolicyFactory = (maxEntries: number, capacity: number) => EvictionPo
 
 /**
  * Names of the eviction policies `memoryStore({ policy })` accepts:
- * `'lru'` (least recently used) and `'arc'` (Megiddo and Modha's Adaptive
- * Replacement Cache: recency and frequency, self-tuning, scan-resistant).
+ * - `'lru'`: least recently used;
+ * - `'arc'`: Megiddo and Modha's Adaptive Replacement Cache (recency and
+ *   frequency, self-tuning, scan-resistant);
+ * - `'tinylfu'`: W-TinyLFU as in Caffeine (a small LRU window, a segmented LRU
+ *   main space, admission by a count-min frequency sketch, and a hill climber
+ *   that sizes the window).
  */
-export type PolicyName = 'lru' | 'arc'
+export type PolicyName = 'lru' | 'arc' | 'tinylfu'

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { memoryStore, type PolicyName } from '../../../src/index.js'
 
-const POLICIES: PolicyName[] = ['lru', 'arc']
+const POLICIES: PolicyName[] = ['lru', 'arc', 'tinylfu']
 
 type Op =
   | { kind: 'write'; key: number; ttl: number }
