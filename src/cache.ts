@@ -1,4 +1,5 @@
-import type { Clock } from './clock.js'
+import { createValueCodec } from './codec/value-codec.js'
+import { CacheCore, NOT_FOUND } from './engine/core.js'
 import {
   type BatchLoaderContext,
   type LoaderContext,
@@ -7,13 +8,11 @@ import {
 import { abortReason, Flight, joinFlights } from './engine/singleflight.js'
 import { ClosedError, InvalidArgumentError } from './errors.js'
 import { checkKey, namespacePrefix } from './keys.js'
-import { MemoryStore, memoryStore } from './memory/memory-store.js'
-import { type CacheEventName, type CacheListener, Emitter } from './observe/events.js'
-import { type CacheStats, Counters } from './observe/stats.js'
+import type { CacheEventName, CacheListener } from './observe/events.js'
+import type { CacheStats } from './observe/stats.js'
 import {
   type CacheOptions,
   type CacheStatus,
-  checkOptionNames,
   type LoadOptions,
   parseTtl,
   type ReadOptions,
@@ -68,90 +67,9 @@ export interface KeysPage {
   readonly cursor?: string | undefined
 }
 
-/** Remembers a loader's "not found" for `negativeTtl`; never leaves the cache. */
-const NOT_FOUND: unique symbol = Symbol('tiercache.notFound')
 /** Returned by the hit path when a schema refused the cached value. */
 const REFUSED: unique symbol = Symbol('tiercache.refused')
 const MAX_LIST_LIMIT = 10_000
-
-/** What every namespace of one cache shares: tiers, flights, counters, listeners, lifecycle. */
-class CacheCore {
-  readonly l1: MemoryStore
-  readonly ownsL1: boolean
-  readonly clock: Clock
-  readonly defaults: WritePlan
-  readonly flights = new Map<string, Flight<unknown>>()
-  readonly counters = new Counters()
-  readonly events = new Emitter()
-  readonly stopEvictions: () => void
-  closed = false
-  closing: Promise<void> | undefined
-
-  constructor(options: CacheOptions) {
-    checkOptionNames(options)
-    const { tiers, ttl, negativeTtl, clock } = options
-    if (clock !== undefined && typeof clock?.now !== 'function') {
-      throw new InvalidArgumentError('createCache: clock must have a now() method.')
-    }
-    this.defaults = Object.freeze({
-      ttl: parseTtl(ttl, 'ttl'),
-      negativeTtl: parseTtl(negativeTtl, 'negativeTtl'),
-      tags: undefined,
-    })
-    if (tiers === undefined) {
-      this.l1 = clock === undefined ? memoryStore() : memoryStore({ clock })
-      this.ownsL1 = true
-    } else {
-      if (!Array.isArray(tiers) || tiers.length !== 1 || !(tiers[0] instanceof MemoryStore)) {
-        throw new InvalidArgumentError(
-          'createCache: tiers must be [memoryStore(...)]; remote tiers are not wired into the cache in this version.',
-        )
-      }
-      this.l1 = tiers[0]
-      this.ownsL1 = false
-      if (clock !== undefined && clock !== this.l1.clock) {
-        throw new InvalidArgumentError(
-          'createCache: give the clock to memoryStore({ clock }) too, so that deadlines and reads use one time source.',
-        )
-      }
-    }
-    // Deadlines are computed with the memory tier's clock, the one its reads compare against.
-    this.clock = this.l1.clock
-    this.stopEvictions = this.l1.onEvict((key, _value, reason) => {
-      this.counters.evictions++
-      if (this.events.has('evict')) this.events.emit('evict', { key, reason, tier: this.l1.name })
-    })
-  }
-
-  expiry(ttl: number): number {
-    return ttl === 0 ? 0 : this.clock.now() + ttl
-  }
-
-  /** Stores a load's result, or forgets the key when the result is "not found". */
-  store(key: string, value: unknown, plan: WritePlan): void {
-    if (value !== undefined) this.l1.write(key, value, this.expiry(plan.ttl), plan.tags)
-    else if (plan.negativeTtl !== 0) this.l1.write(key, NOT_FOUND, this.expiry(plan.negativeTtl))
-    else this.l1.remove(key)
-  }
-
-  /** A write or delete of `key` makes a load in progress stale: its result is returned, not stored. */
-  supersede(key: string): void {
-    const flight = this.flights.get(key)
-    if (flight === undefined) return
-    flight.superseded = true
-    this.flights.delete(key)
-  }
-
-  hit(key: string): void {
-    this.counters.hits++
-    if (this.events.has('hit')) this.events.emit('hit', { key, tier: this.l1.name })
-  }
-
-  miss(key: string): void {
-    this.counters.misses++
-    if (this.events.has('miss')) this.events.emit('miss', { key })
-  }
-}
 
 /**
  * Creates a cache. With no options it runs on one in-process memory tier
@@ -169,7 +87,14 @@ export function createCache(options: CacheOptions = {}): Cache {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('createCache: options must be an object.')
   }
-  const core = new CacheCore(options)
+  const core = new CacheCore(options, (o) =>
+    createValueCodec({
+      serializer: o.serializer,
+      compression: o.compression,
+      encryption: o.encryption,
+      maxValueBytes: o.maxValueBytes,
+    }),
+  )
   const prefix =
     options.namespace === undefined || options.namespace === ''
       ? ''
@@ -208,6 +133,7 @@ export class Cache {
     const storageKey = this.#prefix === '' ? key : this.#prefix + key
     const value = core.l1.read(storageKey)
     if (value === undefined) {
+      if (core.remote !== undefined) return this.#getRemote(storageKey, options)
       core.miss(storageKey)
       if (options?.status !== undefined) fillMiss(options.status)
       return undefined
@@ -283,20 +209,45 @@ export class Cache {
     if (core.closed) throw new ClosedError('cache')
     const unique = this.#checkKeys(keys)
     checkSignal(options?.signal)
-    const found = new Map<string, T>()
+    const values = new Map<string, unknown>()
+    const missing: string[] = []
     for (const key of unique) {
       const storageKey = this.#storageKey(key)
       const value = core.l1.read(storageKey)
       if (value === undefined) {
-        core.miss(storageKey)
+        core.miss(storageKey, core.remote === undefined)
+        missing.push(key)
         continue
       }
       core.hit(storageKey)
+      values.set(key, value)
+    }
+    if (core.remote !== undefined && missing.length !== 0) {
+      const storageKeys = missing.map((key) => this.#storageKey(key))
+      const hits = await core.remote.readMany(storageKeys)
+      for (let i = 0; i < missing.length; i++) {
+        const hit = hits[i]
+        if (hit === undefined) {
+          core.remoteMisses(core.counters.tierNames.length)
+          core.miss(storageKeys[i]!, true)
+          core.counters.tierMisses[0]!-- // counted once already above
+          continue
+        }
+        core.remoteMisses(hit.tier + 1)
+        core.hit(storageKeys[i]!, hit.tier + 1)
+        core.keepLocally(storageKeys[i]!, hit)
+        values.set(missing[i]!, hit.value)
+      }
+    }
+    const found = new Map<string, T>()
+    for (const key of unique) {
+      const value = values.get(key)
+      if (value === undefined || value === NOT_FOUND) continue
       const served =
         options?.schema === undefined
           ? value
-          : await this.#checkHit(storageKey, value, options.schema)
-      if (served !== NOT_FOUND && served !== REFUSED) found.set(key, served as T)
+          : await this.#checkHit(this.#storageKey(key), value, options.schema)
+      if (served !== REFUSED) found.set(key, served as T)
     }
     return found
   }
@@ -315,7 +266,8 @@ export class Cache {
     checkKey(key)
     checkValue(key, value)
     const plan = options === undefined ? core.defaults : resolveWritePlan(core.defaults, options)
-    this.#write(this.#storageKey(key), value, plan)
+    if (core.remote === undefined) this.#write(this.#storageKey(key), value, plan)
+    else await this.#writeThrough(this.#storageKey(key), value, plan)
   }
 
   /**
@@ -337,6 +289,17 @@ export class Cache {
       checkValue(key, value)
     }
     const plan = options === undefined ? core.defaults : resolveWritePlan(core.defaults, options)
+    if (core.remote !== undefined) {
+      const expiresAt = core.expiry(plan.ttl)
+      const createdAt = core.clock.now()
+      await core.remote.writeMany(
+        list.map(([key, value]) => ({
+          key: this.#storageKey(key),
+          value,
+          meta: { expiresAt, graceUntil: 0, createdAt, tags: plan.tags },
+        })),
+      )
+    }
     for (const [key, value] of list) this.#write(this.#storageKey(key), value, plan)
   }
 
@@ -355,6 +318,14 @@ export class Cache {
     checkValue(key, value)
     const plan = options === undefined ? core.defaults : resolveWritePlan(core.defaults, options)
     const storageKey = this.#storageKey(key)
+    if (core.remote !== undefined) {
+      // Atomic where it counts: in the authoritative tier, across instances.
+      const expiresAt = core.expiry(plan.ttl)
+      const meta = { expiresAt, graceUntil: 0, createdAt: core.clock.now(), tags: plan.tags }
+      if (!(await core.remote.add(storageKey, value, meta))) return false
+      this.#write(storageKey, value, plan)
+      return true
+    }
     const current = core.l1.peek(storageKey)
     if (current !== undefined && current !== NOT_FOUND) return false
     this.#write(storageKey, value, plan)
@@ -374,8 +345,10 @@ export class Cache {
     const core = this.#core
     if (core.closed) throw new ClosedError('cache')
     checkKey(key)
-    const value = core.l1.peek(this.#storageKey(key))
-    return value !== undefined && value !== NOT_FOUND
+    const storageKey = this.#storageKey(key)
+    const value = core.l1.peek(storageKey)
+    if (value !== undefined) return value !== NOT_FOUND
+    return core.remote !== undefined && (await core.remote.read(storageKey)) !== undefined
   }
 
   /**
@@ -391,9 +364,15 @@ export class Cache {
     if (core.closed) throw new ClosedError('cache')
     const unique = this.#checkKeys(keys)
     const present = new Map<string, boolean>()
+    const unknown: string[] = []
     for (const key of unique) {
       const value = core.l1.peek(this.#storageKey(key))
       present.set(key, value !== undefined && value !== NOT_FOUND)
+      if (value === undefined) unknown.push(key)
+    }
+    if (core.remote !== undefined && unknown.length !== 0) {
+      const hits = await core.remote.readMany(unknown.map((key) => this.#storageKey(key)))
+      unknown.forEach((key, i) => present.set(key, hits[i] !== undefined))
     }
     return present
   }
@@ -410,7 +389,12 @@ export class Cache {
     const core = this.#core
     if (core.closed) throw new ClosedError('cache')
     checkKey(key)
-    return this.#remove(this.#storageKey(key))
+    const storageKey = this.#storageKey(key)
+    const held = this.#remove(storageKey)
+    if (core.remote === undefined) return held
+    const remoteHeld = await core.remote.delete(storageKey)
+    if (remoteHeld && !held) this.#countDelete(storageKey)
+    return held || remoteHeld
   }
 
   /**
@@ -427,7 +411,10 @@ export class Cache {
     const unique = this.#checkKeys(keys)
     let deleted = 0
     for (const key of unique) if (this.#remove(this.#storageKey(key))) deleted++
-    return deleted
+    if (core.remote === undefined) return deleted
+    // The authoritative tier knows best what was stored; L1 may hold only some of it.
+    const remoteDeleted = await core.remote.deleteMany(unique.map((key) => this.#storageKey(key)))
+    return Math.max(deleted, remoteDeleted)
   }
 
   /**
@@ -443,6 +430,17 @@ export class Cache {
     if (core.closed) throw new ClosedError('cache')
     checkKey(key)
     const storageKey = this.#storageKey(key)
+    if (core.remote !== undefined) {
+      // Only the authoritative tier's take is atomic across instances; L1's copy just goes.
+      this.#remove(storageKey)
+      const hit = await core.remote.take(storageKey)
+      if (hit === undefined) {
+        core.miss(storageKey)
+        return undefined
+      }
+      core.hit(storageKey, core.counters.tierNames.length - 1)
+      return hit.value as T
+    }
     const value = core.l1.read(storageKey)
     if (value === undefined) {
       core.miss(storageKey)
@@ -537,9 +535,10 @@ export class Cache {
     const core = this.#core
     if (core.closed) throw new ClosedError('cache')
     core.l1.removePrefix(this.#prefix)
-    for (const key of [...core.flights.keys()]) {
+    for (const key of [...core.flights.keys(), ...core.reads.keys()]) {
       if (key.startsWith(this.#prefix)) core.supersede(key)
     }
+    if (core.remote !== undefined) await core.remote.clear(this.#prefix)
   }
 
   /**
@@ -582,6 +581,24 @@ export class Cache {
         `keys: limit must be an integer from 1 to ${MAX_LIST_LIMIT}, not ${String(limit)}.`,
       )
     }
+    const cut = this.#prefix.length
+    const listing = core.remote?.stores.at(-1)
+    if (listing?.capabilities.list === true) {
+      // The authoritative tier holds everything; L1 holds a subset.
+      if (cursor !== undefined && typeof cursor !== 'string') {
+        throw new InvalidArgumentError('keys: cursor must be the string of the previous page.')
+      }
+      const page = await listing.keys({ prefix: this.#prefix + prefix, cursor, limit })
+      return {
+        entries: page.entries.map((e) => ({
+          key: e.key.slice(cut),
+          size: e.size,
+          expiresAt: e.expiresAt,
+          tier: listing.name,
+        })),
+        cursor: page.cursor,
+      }
+    }
     let start = 0
     if (cursor !== undefined) {
       start = typeof cursor === 'string' && /^\d+$/.test(cursor) ? Number(cursor) : -1
@@ -592,7 +609,6 @@ export class Cache {
       }
     }
     const { entries, next } = core.l1.list(this.#prefix + prefix, start, limit, isRealValue)
-    const cut = this.#prefix.length
     const tier = core.l1.name
     return {
       entries: entries.map((e) => ({
@@ -614,7 +630,7 @@ export class Cache {
    * ```
    */
   stats(): CacheStats {
-    return this.#core.counters.snapshot(this.#core.l1.name, this.#core.flights.size)
+    return this.#core.counters.snapshot(this.#core.flights.size)
   }
 
   /**
@@ -656,6 +672,7 @@ export class Cache {
   async ready(): Promise<void> {
     if (this.#core.closed) throw new ClosedError('cache')
     await this.#core.l1.ready()
+    await this.#core.remote?.ready()
   }
 
   /**
@@ -674,7 +691,9 @@ export class Cache {
     if (core.closing !== undefined) return core.closing
     core.closed = true
     core.closing = (async () => {
-      await Promise.allSettled([...core.flights.values()].map((flight) => flight.promise))
+      await Promise.allSettled(
+        [...core.flights.values(), ...core.reads.values()].map((flight) => flight.promise),
+      )
       core.stopEvictions()
       if (core.ownsL1) await core.l1.close()
     })()
@@ -763,6 +782,55 @@ export class Cache {
     return REFUSED
   }
 
+  /** `get` past an L1 miss: the remote tiers, one shared read per key. */
+  async #getRemote<T>(
+    storageKey: string,
+    options: ReadOptions<T> | undefined,
+  ): Promise<T | undefined> {
+    const core = this.#core
+    core.miss(storageKey, false)
+    checkSignal(options?.signal)
+    const [hit] = await joinFlights([core.readShared(storageKey)], options?.signal)
+    if (hit === undefined) {
+      core.remoteMisses(core.counters.tierNames.length)
+      core.counters.misses++
+      if (core.events.has('miss')) core.events.emit('miss', { key: storageKey })
+      if (options?.status !== undefined) fillMiss(options.status)
+      return undefined
+    }
+    core.remoteMisses(hit.tier + 1)
+    core.hit(storageKey, hit.tier + 1)
+    let served: unknown = hit.value
+    if (options?.schema !== undefined)
+      served = await this.#checkHit(storageKey, hit.value, options.schema)
+    if (served === REFUSED) {
+      if (options?.status !== undefined) fillMiss(options.status)
+      return undefined
+    }
+    if (options?.status !== undefined) {
+      options.status.source = 'remote'
+      options.status.stale = false
+      options.status.tier = core.counters.tierNames[hit.tier + 1]
+    }
+    return served as T
+  }
+
+  /** A write through every tier, the authoritative one first; rejects if it fails, leaving L1 as it was. */
+  async #writeThrough(storageKey: string, value: unknown, plan: WritePlan): Promise<void> {
+    const core = this.#core
+    core.supersede(storageKey)
+    await core.persist(storageKey, value, plan)
+    core.supersede(storageKey)
+    core.counters.sets++
+    if (core.events.has('set')) core.events.emit('set', { key: storageKey })
+  }
+
+  #countDelete(storageKey: string): void {
+    const core = this.#core
+    core.counters.deletes++
+    if (core.events.has('delete')) core.events.emit('delete', { key: storageKey })
+  }
+
   #write(storageKey: string, value: unknown, plan: WritePlan): void {
     const core = this.#core
     core.l1.write(storageKey, value, core.expiry(plan.ttl), plan.tags)
@@ -784,13 +852,32 @@ export class Cache {
     return held
   }
 
-  #increment(key: string, delta: number, options: Pick<WriteOptions, 'ttl'> | undefined): number {
+  #increment(
+    key: string,
+    delta: number,
+    options: Pick<WriteOptions, 'ttl'> | undefined,
+  ): number | Promise<number> {
     const core = this.#core
     const ttl = options?.ttl === undefined ? core.defaults.ttl : parseTtl(options.ttl, 'ttl')
     const storageKey = this.#storageKey(key)
+    if (core.remote !== undefined) return this.#incrementRemote(storageKey, delta, ttl)
     if (core.l1.peek(storageKey) === NOT_FOUND) core.l1.remove(storageKey)
     const value = core.l1.incrementLive(storageKey, delta, core.expiry(ttl))
     core.supersede(storageKey)
+    core.counters.sets++
+    if (core.events.has('set')) core.events.emit('set', { key: storageKey })
+    return value
+  }
+
+  /**
+   * Counters live in the authoritative tier, whose increment is atomic across
+   * instances; L1 drops its copy, since other instances change the value.
+   */
+  async #incrementRemote(storageKey: string, delta: number, ttl: number): Promise<number> {
+    const core = this.#core
+    core.l1.remove(storageKey)
+    core.supersede(storageKey)
+    const value = await core.remote!.increment(storageKey, delta, ttl)
     core.counters.sets++
     if (core.events.has('set')) core.events.emit('set', { key: storageKey })
     return value
@@ -836,13 +923,24 @@ export class Cache {
     signal: AbortSignal,
   ): Promise<T> {
     const core = this.#core
+    // A remote tier may hold what L1 lacks: check it before loading (unless forced).
+    if (core.remote !== undefined && !flight.forced) {
+      const hit = await core.remote.read(storageKey)
+      if (hit !== undefined) {
+        if (!flight.superseded) core.keepLocally(storageKey, hit)
+        if (core.flights.get(storageKey) === flight) core.flights.delete(storageKey)
+        return hit.value as T
+      }
+    }
     const controls = new LoadControls([key], signal, plan)
     const started = performance.now()
     core.counters.loads++
     try {
       const value = await loader(controls)
       // Stored before the flight ends, so a caller arriving after it finds the value in L1.
-      if (!flight.superseded && !controls.skipped) core.store(storageKey, value, controls.plan)
+      if (!flight.superseded && !controls.skipped) {
+        await core.storeLoaded(storageKey, value, controls.plan)
+      }
       if (core.events.has('load')) {
         core.events.emit('load', { key: storageKey, duration: performance.now() - started })
       }
@@ -957,36 +1055,90 @@ export class Cache {
     signal: AbortSignal,
   ): Promise<Map<string, T | undefined>> {
     const core = this.#core
-    const controls = new LoadControls(keys, signal, plan)
-    const started = performance.now()
-    core.counters.loads++
-    // Handed a copy: a loader that mutates its argument cannot change what is stored.
-    const asked = keys.slice()
+    const values = new Map<string, T | undefined>()
+    let started = 0
+    let asked: number[] = keys.map((_, i) => i)
     try {
-      // Let the caller register every flight before the loader runs.
+      // Let the caller register every flight before anything runs.
       await Promise.resolve()
-      const values = readBatchResult<T>(await loader(asked, controls), keys)
-      for (let i = 0; i < keys.length; i++) {
-        if (!flights[i]!.superseded && !controls.skipped) {
-          core.store(storageKeys[i]!, values.get(keys[i]!), controls.plan)
+      // A remote tier may hold some of the keys: only the rest go to the loader (unless forced).
+      if (core.remote !== undefined && !flights[0]!.forced) {
+        const hits = await core.remote.readMany(storageKeys)
+        asked = []
+        for (let i = 0; i < keys.length; i++) {
+          const hit = hits[i]
+          if (hit === undefined) asked.push(i)
+          else {
+            values.set(keys[i]!, hit.value as T)
+            if (!flights[i]!.superseded) core.keepLocally(storageKeys[i]!, hit)
+          }
         }
+        if (asked.length === 0) return values
+      }
+      const askedKeys = asked.map((i) => keys[i]!)
+      const controls = new LoadControls(askedKeys, signal, plan)
+      started = performance.now()
+      core.counters.loads++
+      // Handed a copy: a loader that mutates its argument cannot change what is stored.
+      const loaded = readBatchResult<T>(await loader(askedKeys.slice(), controls), askedKeys)
+      for (const key of askedKeys) values.set(key, loaded.get(key))
+      if (!controls.skipped) {
+        const kept = asked.filter((i) => !flights[i]!.superseded)
+        await this.#storeBatch(
+          kept.map((i) => storageKeys[i]!),
+          kept.map((i) => loaded.get(keys[i]!)),
+          controls.plan,
+        )
       }
       if (core.events.has('load')) {
         const duration = performance.now() - started
-        for (const key of storageKeys) core.events.emit('load', { key, duration })
+        for (const i of asked) core.events.emit('load', { key: storageKeys[i]!, duration })
       }
       return values
     } catch (error) {
-      core.counters.loadErrors++
-      if (core.events.has('load')) {
-        const duration = performance.now() - started
-        for (const key of storageKeys) core.events.emit('load', { key, duration, error })
+      if (started !== 0) {
+        core.counters.loadErrors++
+        if (core.events.has('load')) {
+          const duration = performance.now() - started
+          for (const i of asked) core.events.emit('load', { key: storageKeys[i]!, duration, error })
+        }
       }
       throw error
     } finally {
       for (let i = 0; i < keys.length; i++) {
         if (core.flights.get(storageKeys[i]!) === flights[i]) core.flights.delete(storageKeys[i]!)
       }
+    }
+  }
+
+  /** Stores a batch load's results: one remote write for the values, L1 for all (a remote failure is reported). */
+  async #storeBatch(storageKeys: string[], loaded: unknown[], plan: WritePlan): Promise<void> {
+    const core = this.#core
+    if (core.remote !== undefined) {
+      const expiresAt = core.expiry(plan.ttl)
+      const createdAt = core.clock.now()
+      const entries = []
+      for (let i = 0; i < storageKeys.length; i++) {
+        if (loaded[i] === undefined) continue
+        entries.push({
+          key: storageKeys[i]!,
+          value: loaded[i],
+          meta: { expiresAt, graceUntil: 0, createdAt, tags: plan.tags },
+        })
+      }
+      try {
+        await core.remote.writeMany(entries)
+      } catch (error) {
+        core.report(error, undefined, 'setMany')
+      }
+    }
+    for (let i = 0; i < storageKeys.length; i++) {
+      const value = loaded[i]
+      if (value !== undefined)
+        core.l1.write(storageKeys[i]!, value, core.expiry(plan.ttl), plan.tags)
+      else if (plan.negativeTtl !== 0)
+        core.l1.write(storageKeys[i]!, NOT_FOUND, core.expiry(plan.negativeTtl))
+      else core.l1.remove(storageKeys[i]!)
     }
   }
 }

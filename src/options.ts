@@ -1,19 +1,23 @@
 import type { Clock } from './clock.js'
+import type { CompressionOption, EncryptionOption, SerializerOption } from './codec/codec.js'
 import { type Duration, parseDuration } from './duration.js'
 import { InvalidArgumentError, UnsupportedOperationError } from './errors.js'
 import type { MemoryStore } from './memory/memory-store.js'
 import type { StandardSchemaV1 } from './schema.js'
+import type { Store } from './stores/store.js'
 
 /**
  * Options of `createCache`. Each is described once, here.
  */
 export interface CacheOptions {
   /**
-   * The tiers, top first. Today a cache runs on one memory tier; remote tiers
-   * (Redis, SQL, …) join this list as their drivers arrive.
+   * The tiers, top first: the memory tier (L1), then remote stores. Reads walk
+   * down and copy what they find into the tiers above with its remaining ttl;
+   * writes go to the last (authoritative) tier first, then upward. The cache
+   * closes only what it created: stores passed here are yours to close.
    * @default [memoryStore()]
    */
-  tiers?: readonly [MemoryStore]
+  tiers?: readonly [MemoryStore, ...Store[]]
   /** Prefix of every key of this cache (`'app'` stores `k` as `app:k`). @default '' */
   namespace?: string
   /**
@@ -30,6 +34,18 @@ export interface CacheOptions {
   negativeTtl?: Duration | null
   /** Time source, for tests (`ManualClock` from `tiercache/testing`). @default the system clock */
   clock?: Clock
+  /**
+   * How remote tiers encode values: `'msgpack'`, `'json'`, `'v8'` or your own
+   * `{ encode, decode }`. L1 holds live values and never serializes.
+   * @default 'msgpack'
+   */
+  serializer?: SerializerOption
+  /** Compression of values in remote tiers above `threshold` bytes. @default none */
+  compression?: CompressionOption
+  /** AES-256-GCM encryption of values in remote tiers, with key rotation. @default none */
+  encryption?: EncryptionOption
+  /** Largest encoded value accepted; larger ones reject with `ValueTooLargeError` before any write. @default 16 MiB */
+  maxValueBytes?: number
 }
 
 /** Where a read's value came from, as reported in {@link CacheStatus}. */
@@ -97,18 +113,19 @@ export interface WritePlan {
   readonly tags: readonly string[] | undefined
 }
 
-const KNOWN: ReadonlySet<string> = new Set(['tiers', 'namespace', 'ttl', 'negativeTtl', 'clock'])
-// Options of the design that arrive with later work: refused loudly rather than ignored.
-const NOT_YET: ReadonlySet<string> = new Set([
-  'bus',
-  'grace',
-  'timeouts',
-  'refreshAhead',
+const KNOWN: ReadonlySet<string> = new Set([
+  'tiers',
+  'namespace',
+  'ttl',
+  'negativeTtl',
+  'clock',
   'serializer',
   'compression',
   'encryption',
   'maxValueBytes',
 ])
+// Options of the design that arrive with later work: refused loudly rather than ignored.
+const NOT_YET: ReadonlySet<string> = new Set(['bus', 'grace', 'timeouts', 'refreshAhead'])
 
 /**
  * Checks `createCache` options' names: a misspelt option is an error, not a
@@ -119,7 +136,7 @@ export function checkOptionNames(options: object): void {
     if (KNOWN.has(name)) continue
     if (NOT_YET.has(name)) {
       throw new UnsupportedOperationError(
-        `createCache: the '${name}' option needs remote tiers, which this version does not wire into the cache yet.`,
+        `createCache: the '${name}' option is not supported by this version yet.`,
       )
     }
     throw new InvalidArgumentError(

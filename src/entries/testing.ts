@@ -16,4 +16,10 @@ export {
   type StoreFactoryContext,
 } from '../testing/store-conformance/index.js'
 export { ManualClock } from '../testing/manual-clock.js'
+export {
+  describeCodecConformance,
+  type CodecConformanceOptions,
+  type SerializerFactory,
+  type SerializerSupport,
+} from '../testing/codec-conformance.js'
 export { FaultyStore, faultyStore } from '../testing/faulty-store.js'

@@ -24,6 +24,8 @@ export interface CacheStats {
   readonly loadErrors: number
   /** Entries dropped by a tier on its own (bounds, expiry). */
   readonly evictions: number
+  /** Failures that did not fail a call (a remote tier down during a read, a corrupt entry): each was an `error` event. */
+  readonly errors: number
   /** Loads running now. */
   readonly inFlight: number
   /** Per tier, top first. */
@@ -39,8 +41,19 @@ export class Counters {
   loads = 0
   loadErrors = 0
   evictions = 0
+  errors = 0
+  readonly tierNames: readonly string[]
+  readonly tierHits: number[]
+  readonly tierMisses: number[]
 
-  snapshot(tierName: string, inFlight: number): CacheStats {
+  /** @param tierNames the tiers' names, L1 first */
+  constructor(tierNames: readonly string[]) {
+    this.tierNames = tierNames
+    this.tierHits = tierNames.map(() => 0)
+    this.tierMisses = tierNames.map(() => 0)
+  }
+
+  snapshot(inFlight: number): CacheStats {
     const reads = this.hits + this.misses
     return {
       hits: this.hits,
@@ -51,8 +64,13 @@ export class Counters {
       loads: this.loads,
       loadErrors: this.loadErrors,
       evictions: this.evictions,
+      errors: this.errors,
       inFlight,
-      tiers: [{ name: tierName, hits: this.hits, misses: this.misses }],
+      tiers: this.tierNames.map((name, i) => ({
+        name,
+        hits: this.tierHits[i]!,
+        misses: this.tierMisses[i]!,
+      })),
     }
   }
 }

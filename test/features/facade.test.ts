@@ -297,6 +297,7 @@ describe('stats and events', () => {
       loads: 3,
       loadErrors: 1,
       evictions: 1,
+      errors: 0,
       inFlight: 0,
       tiers: [{ name: 'memory', hits: 1, misses: 4 }],
     })

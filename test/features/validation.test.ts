@@ -170,13 +170,12 @@ describe('other bad input', () => {
     expect(await cache.has('n')).toBe(false)
   })
 
-  it('refuses unknown options, and options whose tiers are not wired in yet', () => {
+  it('refuses unknown options, options not supported yet, and malformed tiers', () => {
     expect(() => createCache({ tll: '5m' } as never)).toThrow(InvalidArgumentError)
     expect(() => createCache({ grace: '1h' } as never)).toThrow(UnsupportedOperationError)
     expect(() => createCache({ tiers: [] as never })).toThrow(InvalidArgumentError)
-    expect(() => createCache({ tiers: [memoryStore(), memoryStore()] as never })).toThrow(
-      InvalidArgumentError,
-    )
+    expect(() => createCache({ tiers: [{} as never] })).toThrow(InvalidArgumentError)
+    expect(() => createCache({ tiers: [memoryStore(), {} as never] })).toThrow(InvalidArgumentError)
     expect(() => createCache({ clock: {} as never })).toThrow(InvalidArgumentError)
     expect(() => createCache(null as never)).toThrow(InvalidArgumentError)
   })
