@@ -87,11 +87,25 @@ export function createCache(options: CacheOptions = {}): Cache {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('createCache: options must be an object.')
   }
-  const core = new CacheCore(options, (o) =>
+  const core = new CacheCore(options, (o, report) =>
     createValueCodec({
       serializer: o.serializer,
       compression: o.compression,
-      encryption: o.encryption,
+      encryption:
+        o.encryption === undefined
+          ? undefined
+          : {
+              ...o.encryption,
+              onKeyWearing:
+                o.encryption.onKeyWearing ??
+                ((info) =>
+                  report(
+                    new Error(
+                      `The encryption key '${info.keyId}' has encrypted ${info.encryptions} values in this process: rotate it (encryption.key, with the old one in previousKeys).`,
+                    ),
+                    'encrypt',
+                  )),
+            },
       maxValueBytes: o.maxValueBytes,
     }),
   )

@@ -11,8 +11,15 @@ import { Flight } from './singleflight.js'
 /** Remembers a loader's "not found" for `negativeTtl` in L1; never leaves the process. */
 export const NOT_FOUND: unique symbol = Symbol('tiercache.notFound')
 
-/** Makes the value codec of the remote tiers from the cache options (injected to keep this module free of codecs). */
-export type CodecFactory = (options: CacheOptions) => ValueCodec
+/**
+ * Makes the value codec of the remote tiers from the cache options (injected to
+ * keep this module free of codecs); `report` turns the codec's own warnings into
+ * `error` events.
+ */
+export type CodecFactory = (
+  options: CacheOptions,
+  report: (error: unknown, operation: string) => void,
+) => ValueCodec
 
 /**
  * What every namespace of one cache shares: the tiers, loads and remote reads
@@ -77,8 +84,11 @@ export class CacheCore {
     this.remote =
       below.length === 0
         ? undefined
-        : new RemoteTiers(below, createCodec(options), this.clock, (error, key, operation) =>
-            this.report(error, key, operation),
+        : new RemoteTiers(
+            below,
+            createCodec(options, (error, operation) => this.report(error, undefined, operation)),
+            this.clock,
+            (error, key, operation) => this.report(error, key, operation),
           )
     this.stopEvictions = this.l1.onEvict((key, _value, reason) => {
       this.counters.evictions++
