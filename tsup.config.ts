@@ -16,6 +16,8 @@ export default defineConfig([
     splitting: false,
     // Keep 'node:test' as written: without the prefix it resolves to nothing.
     removeNodeProtocol: false,
+    // compression.ts loads the optional 'snappy' with createRequire(import.meta.url).
+    shims: true,
     external: ['vitest'],
   },
   {

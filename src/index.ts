@@ -21,6 +21,21 @@ export {
   type Loader,
 } from './cache.js'
 export type { Clock } from './clock.js'
+export type {
+  CompressionAlgorithm,
+  CompressionOption,
+  CustomSerializerOption,
+  EncryptionKey,
+  EncryptionKeyEntry,
+  EncryptionOption,
+  EnvelopeMeta,
+  KeyWearInfo,
+  Serializer,
+  SerializerOption,
+  ValueCodec,
+  ValueCodecOptions,
+} from './codec/codec.js'
+export { createValueCodec, DEFAULT_MAX_VALUE_BYTES } from './codec/value-codec.js'
 export { parseDuration, type Duration, type DurationUnit } from './duration.js'
 export type { BatchLoaderContext, LoaderContext } from './engine/loader-context.js'
 export * from './errors.js'

@@ -132,7 +132,10 @@ export type CompressionAlgorithm = 'gzip' | 'brotli' | 'zstd' | 'snappy'
  */
 export interface CompressionOption {
   algorithm: CompressionAlgorithm
-  /** Smallest serialized size, in bytes, that is compressed is `threshold + 1`. @default 1024 */
+  /**
+   * Values of at most this many serialized bytes are stored uncompressed: compressing
+   * small values costs more time than the bytes it saves. @default 1024
+   */
   threshold?: number | undefined
 }
 

@@ -244,10 +244,12 @@ interface SnappyModule {
 /**
  * Loads `snappy` with `require` at run time: it is an optional peer dependency, so a
  * static import would break `import 'tiercache'` where it is not installed. Resolved from
- * this file (CommonJS build) or this module's URL (ESM build).
+ * this module's URL (ESM build), or this file (CommonJS build, where the bundler leaves
+ * `import.meta` empty). `__filename` is not tried first: `node -e` defines a global one.
  */
 function loadSnappy(): SnappyModule | undefined {
-  const anchor = typeof __filename === 'string' ? __filename : import.meta.url
+  const meta = import.meta as { url?: unknown }
+  const anchor = typeof meta.url === 'string' ? meta.url : __filename
   try {
     return createRequire(anchor)('snappy') as SnappyModule
   } catch (error) {

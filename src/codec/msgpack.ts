@@ -13,17 +13,27 @@
  *   `constructor` key holding an object with a `prototype` key (RELIABILITY.md C2).
  * - msgpackr's extension table is global: any code in the process may add extensions,
  *   and the built-in ones include `Error` and `RegExp`. The decode check (`MsgpackGuard`)
- *   walks the bytes first and accepts only the extensions tiercache writes (record
- *   definitions, undefined, Set, Date, BigInt, typed arrays), so no other extension code
- *   ever runs on bytes read from a remote tier. It also bounds nesting (no stack
+ *   walks the bytes first and accepts only the extensions tiercache writes (undefined,
+ *   Set, Date, BigInt, typed arrays), so no other extension code ever runs on bytes read
+ *   from a remote tier (short of other code replacing msgpackr's own handlers of those
+ *   types); msgpackr's record extension (which compiles a reader with `new Function`
+ *   from the keys) is refused too. The guard also bounds nesting (no stack
  *   overflow), checks every length against the bytes left (no large allocation from a
  *   small input), and requires the value to end exactly at the last byte.
  *
- * Format: msgpackr with records (plain objects are records, msgpack maps are `Map`s, so
- * both come back as they went in) and `moreTypes` (Set, typed arrays, BigInt beyond 64
- * bits). A value holding `-0` or a lone surrogate is written in a tagged form instead:
- * the byte 0xC1 (never used by msgpack, so no plain payload starts with it) followed by
- * msgpack of a tree of arrays `[tag, ...data]` (see `TAG_*`).
+ * Format: plain MessagePack as any msgpack library reads it (objects are msgpack maps
+ * with string keys, `useRecords: false`), plus msgpackr's `moreTypes` extensions (Set,
+ * typed arrays, BigInt beyond 64 bits) and the standard timestamp for Dates. A value that
+ * plain msgpack cannot hold exactly (a `Map`, which would read back as an object; `-0`;
+ * a lone surrogate; an object of more than 65 535 keys) is written whole in a tagged
+ * form instead: the byte 0xC1 (never used by msgpack, so no plain payload starts with it)
+ * followed by msgpack of a tree of arrays `[tag, ...data]` (see `TAG_*`).
+ *
+ * Why not msgpackr's records (its default), which would keep `Map`s apart natively: on a
+ * ~1 KB object they took 16% longer to encode and decode than plain maps (each value
+ * carries its record definitions; docs/benchmarks.md, "Value pipeline"), they are
+ * msgpackr-only, and msgpackr compiles their readers with `new Function` from the keys
+ * it reads. Values with Maps pay for the tagged form instead.
  *
  * Holes of sparse arrays come back as `undefined` (msgpack arrays have no holes); symbol
  * keys and non-index properties of arrays are not stored (as with JSON), and objects with
@@ -79,11 +89,21 @@ const NAME = 'msgpack'
  * ```
  */
 export function msgpackSerializer(): Serializer {
-  // Own structures per message only (maxSharedStructures 0), so every payload decodes alone.
-  const packr = new Packr({ moreTypes: true, useToJSON: false, structuredClone: false })
-  // No `structures`: each unpack starts from none. copyBuffers: a decoded Buffer must not
-  // keep the (decompressed, decrypted) input alive or change with it.
-  const unpackr = new Unpackr({ copyBuffers: true, structuredClone: false, moreTypes: true })
+  const packr = new Packr({
+    useRecords: false,
+    moreTypes: true,
+    useToJSON: false,
+    structuredClone: false,
+  })
+  // copyBuffers: a decoded Buffer must not keep the (decompressed, decrypted) input alive
+  // or change with it.
+  const unpackr = new Unpackr({
+    useRecords: false,
+    mapsAsObjects: true,
+    copyBuffers: true,
+    structuredClone: false,
+    moreTypes: true,
+  })
   const guard = new MsgpackGuard()
   return {
     name: NAME,
@@ -175,7 +195,10 @@ function scanObject(value: object, depth: number): boolean {
   }
   if (proto === Object.prototype || proto === null) {
     const record = value as Record<string, unknown>
-    for (const key of Object.keys(record)) {
+    const keys = Object.keys(record)
+    // msgpackr's plain maps hold at most 65 535 entries; the tagged form has no limit.
+    if (keys.length > 0xffff) special = true
+    for (const key of keys) {
       const item = record[key]
       checkKey(key, item)
       if (!isWellFormed(key)) special = true
@@ -188,17 +211,18 @@ function scanObject(value: object, depth: number): boolean {
     return special
   }
   if (proto === Map.prototype) {
+    // Plain msgpack maps read back as objects: a Map needs the tagged form.
     let i = 0
     for (const [key, item] of value as Map<unknown, unknown>) {
       try {
-        if (scan(key, depth)) special = true
-        if (scan(item, depth)) special = true
+        scan(key, depth)
+        scan(item, depth)
       } catch (error) {
         withSegment(error, `<Map entry ${i}>`)
       }
       i++
     }
-    return special
+    return true
   }
   if (proto === Set.prototype) {
     let i = 0
@@ -380,47 +404,42 @@ function expectBytes(value: unknown): Buffer {
   return value
 }
 
-/** What the guard knows about a record structure defined earlier in the same payload. */
-interface Structure {
-  /** Number of values each record of this structure holds. */
-  readonly count: number
-  /** Index of the `constructor` key, or -1. */
-  readonly constructorIndex: number
-  /** Whether a `prototype` key is among the keys. */
-  readonly hasPrototype: boolean
-}
-
 const KEY_PROTO = Buffer.from('__proto__')
 const KEY_CONSTRUCTOR = Buffer.from('constructor')
 const KEY_PROTOTYPE = Buffer.from('prototype')
 
+// What #key found.
+const KEY_OTHER = 0
+const KEY_IS_CONSTRUCTOR = 1
+const KEY_IS_PROTOTYPE = 2
+
 /**
  * Walks msgpack bytes without building anything and accepts exactly what tiercache's
- * msgpack serializer writes (see the file comment). Iterates with recursion bounded by
+ * msgpack serializer writes (see the file comment). Recursion is bounded by
  * MAX_NESTING_DEPTH; every length is checked against the bytes left before it is used.
+ *
+ * @example
+ * ```ts
+ * const guard = new MsgpackGuard()
+ * guard.check(bytes, 0, false) // throws SerializationError, or msgpackr may decode bytes
+ * ```
  */
 export class MsgpackGuard {
-  #bytes: Uint8Array = new Uint8Array(0)
+  #bytes: Uint8Array = EMPTY
   #pos = 0
   #end = 0
   #tagged = false
-  readonly #structures: Array<Structure | undefined> = new Array<Structure | undefined>(64)
-  #hasStructures = false
 
   /**
    * Throws `SerializationError` unless `bytes[start..]` is exactly one value tiercache
-   * could have written (`tagged`: the tagged form, where only arrays, strings, numbers,
-   * booleans, nil and bin are allowed).
+   * could have written. `tagged`: the tagged form, where only arrays, strings, numbers,
+   * booleans, nil and bin may appear.
    */
   check(bytes: Uint8Array, start: number, tagged: boolean): void {
     this.#bytes = bytes
     this.#pos = start
     this.#end = bytes.length
     this.#tagged = tagged
-    if (this.#hasStructures) {
-      this.#structures.fill(undefined)
-      this.#hasStructures = false
-    }
     try {
       this.#value(0, false)
       if (this.#pos !== this.#end) this.#fail(`${this.#end - this.#pos} bytes after the value`)
@@ -435,17 +454,12 @@ export class MsgpackGuard {
     )
   }
 
+  /** One value; `forbidPrototype`: it is the value of a `constructor` key. */
   #value(depth: number, forbidPrototype: boolean): void {
     if (this.#pos >= this.#end) this.#fail('it ends before the value does')
     const t = this.#bytes[this.#pos++]!
-    if (t < 0x40) return // positive fixint
-    if (t < 0x80) {
-      // A record of a structure defined earlier in this payload, else a positive fixint.
-      const structure = this.#structures[t & 0x3f]
-      if (structure !== undefined) this.#record(structure, depth, forbidPrototype)
-      return
-    }
-    if (t < 0x90) return this.#map(t & 0x0f, depth)
+    if (t < 0x80) return // positive fixint
+    if (t < 0x90) return this.#map(t & 0x0f, depth, forbidPrototype)
     if (t < 0xa0) return this.#array(t & 0x0f, depth)
     if (t < 0xc0) return this.#skip(t & 0x1f) // fixstr
     if (t >= 0xe0) return // negative fixint
@@ -484,7 +498,7 @@ export class MsgpackGuard {
         if (this.#tagged) this.#fail('a 64-bit integer in the tagged form')
         return this.#skip(8)
       case 0xd4: // fixext 1
-        return this.#fixext1(depth, forbidPrototype)
+        return this.#fixext1(depth)
       case 0xd5: // fixext 2/4/8/16
         return this.#ext(2)
       case 0xd6:
@@ -504,9 +518,9 @@ export class MsgpackGuard {
       case 0xdd:
         return this.#array(this.#uint(4), depth)
       case 0xde: // map 16/32
-        return this.#map(this.#uint(2), depth)
+        return this.#map(this.#uint(2), depth, forbidPrototype)
       case 0xdf:
-        return this.#map(this.#uint(4), depth)
+        return this.#map(this.#uint(4), depth, forbidPrototype)
       default: // 0xc1, "never used"
         this.#pos--
         return this.#fail(`byte 0x${t.toString(16)} is not a msgpack value`)
@@ -544,14 +558,54 @@ export class MsgpackGuard {
     for (let i = 0; i < length; i++) this.#value(inner, false)
   }
 
-  #map(length: number, depth: number): void {
+  /** A map is a plain object: string keys, none of them `__proto__` (C2). */
+  #map(length: number, depth: number, forbidPrototype: boolean): void {
     if (this.#tagged) this.#fail('a map in the tagged form')
     if (length * 2 > this.#end - this.#pos) this.#fail(`a map of ${length} entries past the end`)
     const inner = this.#enter(depth)
     for (let i = 0; i < length; i++) {
-      this.#value(inner, false)
-      this.#value(inner, false)
+      const key = this.#key()
+      if (key === KEY_IS_PROTOTYPE && forbidPrototype) {
+        this.#fail('a "constructor" key holding an object with a "prototype" key')
+      }
+      this.#value(inner, key === KEY_IS_CONSTRUCTOR)
     }
+  }
+
+  /** An object key: a string in valid UTF-8, not `__proto__`. */
+  #key(): number {
+    const bytes = this.#bytes
+    const k = this.#pos < this.#end ? bytes[this.#pos]! : -1
+    this.#pos++
+    let length: number
+    if (k >= 0xa0 && k <= 0xbf) length = k & 0x1f
+    else if (k === 0xd9) length = this.#uint(1)
+    else if (k === 0xda) length = this.#uint(2)
+    else if (k === 0xdb) length = this.#uint(4)
+    else return this.#fail('an object key that is not a string')
+    if (length > this.#end - this.#pos) this.#fail(`a key of ${length} bytes past the end`)
+    const start = this.#pos
+    this.#pos += length
+    // Only a key of 9 to 44 bytes can read back as "__proto__", "constructor" or
+    // "prototype" (9 and 11 characters, at most 4 bytes each even in overlong UTF-8 forms,
+    // which msgpackr 2.1's decoder refuses but older versions and other decoders did
+    // not); shorter and longer keys need no look.
+    if (length < KEY_PROTO.length || length > 4 * KEY_CONSTRUCTOR.length) return KEY_OTHER
+    for (let j = start; j < this.#pos; j++) {
+      if (bytes[j]! >= 0x80) {
+        // Not ASCII: valid UTF-8 (all tiercache writes) cannot spell an ASCII name, and
+        // requiring it does not depend on how msgpackr decodes invalid bytes.
+        if (!isUtf8(bytes.subarray(start, this.#pos))) this.#fail('an object key that is not UTF-8')
+        return KEY_OTHER
+      }
+    }
+    if (equalsAt(bytes, start, length, KEY_PROTO)) {
+      this.#pos = start
+      this.#fail('a "__proto__" key')
+    }
+    if (equalsAt(bytes, start, length, KEY_CONSTRUCTOR)) return KEY_IS_CONSTRUCTOR
+    if (equalsAt(bytes, start, length, KEY_PROTOTYPE)) return KEY_IS_PROTOTYPE
+    return KEY_OTHER
   }
 
   /** An extension other than fixext 1: only BigInt, typed arrays and timestamps take this form. */
@@ -585,24 +639,14 @@ export class MsgpackGuard {
     if (byteLength % type.bytes !== 0) this.#fail(`a typed array of ${byteLength} bytes`)
   }
 
-  /** fixext 1: record definitions and the extensions that take one byte of data. */
-  #fixext1(depth: number, forbidPrototype: boolean): void {
+  /** fixext 1: the extensions that take one byte of data (records, 0x72, are refused). */
+  #fixext1(depth: number): void {
     if (this.#tagged) this.#fail('an extension in the tagged form')
     if (2 > this.#end - this.#pos) this.#fail('it ends inside an extension')
     const type = this.#bytes[this.#pos]!
     const data = this.#bytes[this.#pos + 1]!
     this.#pos += 2
     switch (type) {
-      case 0x72: {
-        // Record definition: id, then the keys, then the first record's values.
-        if (data < 0x40 || data > 0x7f) this.#fail(`record id 0x${data.toString(16)}`)
-        const inner = this.#enter(depth)
-        const structure = this.#structureKeys()
-        this.#structures[data & 0x3f] = structure
-        this.#hasStructures = true
-        if (forbidPrototype && structure.hasPrototype) this.#failConstructor()
-        return this.#values(structure, inner)
-      }
       case 0x00: // undefined
       case 0xff: // an invalid Date
       case 0x42: // a one-byte BigInt
@@ -621,71 +665,6 @@ export class MsgpackGuard {
         this.#pos -= 2
         return this.#fail(`extension type 0x${type.toString(16)}, which tiercache does not write`)
     }
-  }
-
-  #record(structure: Structure, depth: number, forbidPrototype: boolean): void {
-    if (forbidPrototype && structure.hasPrototype) this.#failConstructor()
-    this.#values(structure, this.#enter(depth))
-  }
-
-  #values(structure: Structure, depth: number): void {
-    if (structure.count > this.#end - this.#pos) this.#fail('a record past the end')
-    for (let i = 0; i < structure.count; i++) this.#value(depth, i === structure.constructorIndex)
-  }
-
-  #failConstructor(): never {
-    return this.#fail('a "constructor" key holding an object with a "prototype" key')
-  }
-
-  /**
-   * The keys of a record definition: an array of strings, none of them `__proto__`.
-   * Duplicate keys need no check: msgpackr keeps the last value of a key, and
-   * `constructorIndex` is the last `constructor` key, the one whose value stays.
-   */
-  #structureKeys(): Structure {
-    const bytes = this.#bytes
-    if (this.#pos >= this.#end) this.#fail('a record definition without keys')
-    const t = bytes[this.#pos++]!
-    let count: number
-    if (t >= 0x90 && t <= 0x9f) count = t & 0x0f
-    else if (t === 0xdc) count = this.#uint(2)
-    else if (t === 0xdd) count = this.#uint(4)
-    else return this.#fail('a record definition whose keys are not an array')
-    if (count > this.#end - this.#pos) this.#fail(`a record of ${count} keys past the end`)
-    let constructorIndex = -1
-    let hasPrototype = false
-    for (let i = 0; i < count; i++) {
-      const k = bytes[this.#pos++]
-      let length: number
-      if (k !== undefined && k >= 0xa0 && k <= 0xbf) length = k & 0x1f
-      else if (k === 0xd9) length = this.#uint(1)
-      else if (k === 0xda) length = this.#uint(2)
-      else if (k === 0xdb) length = this.#uint(4)
-      else return this.#fail('a record key that is not a string')
-      if (length > this.#end - this.#pos) this.#fail(`a key of ${length} bytes past the end`)
-      const start = this.#pos
-      this.#pos += length
-      let ascii = true
-      for (let j = start; j < this.#pos; j++) {
-        if (bytes[j]! >= 0x80) {
-          ascii = false
-          break
-        }
-      }
-      if (!ascii) {
-        // msgpackr's JavaScript UTF-8 decoder accepts overlong forms, which could spell
-        // "__proto__" in other bytes; tiercache writes only valid UTF-8, so require it.
-        if (!isUtf8(bytes.subarray(start, this.#pos))) this.#fail('a record key that is not UTF-8')
-      } else if (equalsAt(bytes, start, length, KEY_PROTO)) {
-        this.#pos = start
-        this.#fail('a "__proto__" key')
-      } else if (equalsAt(bytes, start, length, KEY_CONSTRUCTOR)) {
-        constructorIndex = i
-      } else if (equalsAt(bytes, start, length, KEY_PROTOTYPE)) {
-        hasPrototype = true
-      }
-    }
-    return { count, constructorIndex, hasPrototype }
   }
 }
 

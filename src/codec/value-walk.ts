@@ -47,6 +47,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * False when the string holds a lone surrogate, which UTF-8 cannot carry (msgpack would
  * store U+FFFD instead). `String.prototype.isWellFormed` is in Node 20; the regex is the
  * fallback for older engines.
+ *
+ * @example
+ * ```ts
+ * isWellFormed('😀') // true
+ * isWellFormed('\ud800') // false
+ * ```
  */
 export const isWellFormed: (s: string) => boolean =
   typeof nativeIsWellFormed === 'function'
@@ -56,6 +62,12 @@ export const isWellFormed: (s: string) => boolean =
 /**
  * True when `value` is a `constructor` entry that deep-merge code would follow into a
  * prototype: an object with its own `prototype` key. Refused like `__proto__` (C2).
+ *
+ * @example
+ * ```ts
+ * isPrototypeCarrier({ prototype: { polluted: 1 } }) // true
+ * isPrototypeCarrier('Babbage') // false: { constructor: 'Babbage' } is data
+ * ```
  */
 export function isPrototypeCarrier(value: unknown): boolean {
   return (
@@ -69,6 +81,11 @@ export function isPrototypeCarrier(value: unknown): boolean {
  * The `__proto__` and `constructor.prototype` rules (C2), the same for every built-in
  * serializer, on the way in and on the way out: such a key is refused, never renamed or
  * dropped. Throws a {@link Refusal} naming the key.
+ *
+ * @example
+ * ```ts
+ * for (const key of Object.keys(record)) checkKey(key, record[key])
+ * ```
  */
 export function checkKey(key: string, item: unknown): void {
   let what: string | undefined
@@ -88,6 +105,11 @@ export function checkKey(key: string, item: unknown): void {
  * Thrown inside a walk and caught at its top, where it becomes a `SerializationError`
  * whose message names the path (`value.items[3].at`). Each container level adds its
  * segment on the way out, so the happy path pays nothing for paths.
+ *
+ * @example
+ * ```ts
+ * if (typeof value === 'function') throw new Refusal('a function cannot be stored.')
+ * ```
  */
 export class Refusal extends Error {
   readonly path: string[] = []
@@ -96,13 +118,28 @@ export class Refusal extends Error {
   }
 }
 
-/** Adds a path segment to a refusal passing up through a container; rethrows anything else. */
+/**
+ * Adds a path segment to a refusal passing up through a container; rethrows anything else.
+ *
+ * @example
+ * ```ts
+ * try { check(array[i]) } catch (error) { withSegment(error, `[${i}]`) }
+ * ```
+ */
 export function withSegment(error: unknown, segment: string): never {
   if (error instanceof Refusal) error.path.push(segment)
   throw error
 }
 
-/** The path segment of an object property, in JavaScript syntax. */
+/**
+ * The path segment of an object property, in JavaScript syntax.
+ *
+ * @example
+ * ```ts
+ * propertySegment('name') // '.name'
+ * propertySegment('a b') // '["a b"]'
+ * ```
+ */
 export function propertySegment(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
 }
@@ -110,6 +147,12 @@ export function propertySegment(key: string): string {
 /**
  * The error a serializer throws for a refused value, or the original error wrapped when
  * it is not a refusal (a stack overflow, an engine error).
+ *
+ * @example
+ * ```ts
+ * try { check(value) } catch (error) { throw refusalError('json', error, 'cannot store') }
+ * // SerializationError: The 'json' serializer cannot store value.at: a Date would …
+ * ```
  */
 export function refusalError(
   serializer: string,
@@ -128,13 +171,24 @@ export function refusalError(
   }
   if (error instanceof SerializationError) return error
   const reason =
-    error instanceof RangeError ? 'the value is nested too deeply' : describeError(error)
+    error instanceof RangeError && /call stack/i.test(error.message)
+      ? 'the value is nested too deeply'
+      : describeError(error)
   return new SerializationError(`The '${serializer}' serializer ${doing} the value: ${reason}.`, {
     cause: error,
   })
 }
 
-/** A short description of a value's type for messages: `a Date`, `an instance of User`. */
+/**
+ * A short description of a value's type for messages.
+ *
+ * @example
+ * ```ts
+ * describeType(new Date()) // 'a Date'
+ * describeType(new Error()) // 'an Error'
+ * describeType(1n) // 'a BigInt'
+ * ```
+ */
 export function describeType(value: unknown): string {
   if (value === null) return 'null'
   switch (typeof value) {
@@ -156,7 +210,14 @@ export function describeType(value: unknown): string {
   }
 }
 
-/** The message of an unknown thrown value. */
+/**
+ * The message of an unknown thrown value.
+ *
+ * @example
+ * ```ts
+ * describeError(new Error('boom')) // 'boom'
+ * ```
+ */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }

@@ -129,22 +129,30 @@ export class RemoteTiers {
   }
 
   /** Writes many entries: every one is encoded before any tier is touched, then one `setMany` per tier. */
-  async writeMany(entries: ReadonlyArray<{ key: string; value: unknown; meta: EntryMeta }>): Promise<void> {
+  async writeMany(
+    entries: ReadonlyArray<{ key: string; value: unknown; meta: EntryMeta }>,
+  ): Promise<void> {
     const writes: StoreWrite[] = []
     for (const { key, value, meta } of entries) {
       const ttl = this.#storeTtl(meta)
       if (ttl === -1) continue
-      writes.push({ key, value: this.#codec.encode(key, value, meta), ttl: ttl === 0 ? undefined : ttl })
+      writes.push({
+        key,
+        value: this.#codec.encode(key, value, meta),
+        ttl: ttl === 0 ? undefined : ttl,
+      })
     }
     if (writes.length === 0) return
     const last = this.stores.length - 1
     await this.#call(last, 'setMany', undefined, (store) => store.setMany(writes))
     await Promise.all(
-      this.stores.slice(0, last).map((store, tier) =>
-        this.#call(tier, 'setMany', undefined, (s) => s.setMany(writes)).catch((error: unknown) =>
-          this.#report(error, undefined, 'setMany'),
+      this.stores
+        .slice(0, last)
+        .map((store, tier) =>
+          this.#call(tier, 'setMany', undefined, (s) => s.setMany(writes)).catch((error: unknown) =>
+            this.#report(error, undefined, 'setMany'),
+          ),
         ),
-      ),
     )
   }
 
@@ -172,7 +180,9 @@ export class RemoteTiers {
   /** Deletes many keys from every tier; the count is the authoritative tier's. */
   async deleteMany(keys: readonly string[]): Promise<number> {
     const counts = await Promise.all(
-      this.stores.map((_, tier) => this.#call(tier, 'deleteMany', undefined, (s) => s.deleteMany(keys))),
+      this.stores.map((_, tier) =>
+        this.#call(tier, 'deleteMany', undefined, (s) => s.deleteMany(keys)),
+      ),
     )
     return counts[counts.length - 1]!
   }
@@ -182,7 +192,9 @@ export class RemoteTiers {
     const last = this.stores.length - 1
     const bytes = await this.#call(last, 'take', key, (store) => store.take(key))
     await Promise.all(
-      this.stores.slice(0, last).map((_, tier) => this.#call(tier, 'delete', key, (s) => s.delete(key))),
+      this.stores
+        .slice(0, last)
+        .map((_, tier) => this.#call(tier, 'delete', key, (s) => s.delete(key))),
     )
     return bytes === undefined ? undefined : this.#open(last, key, bytes)
   }
@@ -194,19 +206,25 @@ export class RemoteTiers {
       store.increment(key, delta, ttl === 0 ? undefined : ttl),
     )
     await Promise.all(
-      this.stores.slice(0, last).map((_, tier) => this.#call(tier, 'delete', key, (s) => s.delete(key))),
+      this.stores
+        .slice(0, last)
+        .map((_, tier) => this.#call(tier, 'delete', key, (s) => s.delete(key))),
     )
     return value
   }
 
   /** Deletes every key with `prefix` in every tier. */
   async clear(prefix: string): Promise<void> {
-    await Promise.all(this.stores.map((_, tier) => this.#call(tier, 'clear', undefined, (s) => s.clear(prefix))))
+    await Promise.all(
+      this.stores.map((_, tier) => this.#call(tier, 'clear', undefined, (s) => s.clear(prefix))),
+    )
   }
 
   /** Resolves when every tier is ready. */
   async ready(): Promise<void> {
-    await Promise.all(this.stores.map((_, tier) => this.#call(tier, 'ready', undefined, (s) => s.ready())))
+    await Promise.all(
+      this.stores.map((_, tier) => this.#call(tier, 'ready', undefined, (s) => s.ready())),
+    )
   }
 
   // ---------------------------------------------------------------------------
@@ -225,7 +243,11 @@ export class RemoteTiers {
     } catch (error) {
       this.#report(error, key, 'decode')
       const store = this.stores[tier]!
-      store.delete(key).catch((deleteError: unknown) => this.#report(asStoreError(store, deleteError), key, 'delete'))
+      store
+        .delete(key)
+        .catch((deleteError: unknown) =>
+          this.#report(asStoreError(store, deleteError), key, 'delete'),
+        )
       return undefined
     }
     const { expiresAt } = opened.meta
@@ -249,17 +271,21 @@ export class RemoteTiers {
 
   async #copyUp(key: string, bytes: Uint8Array, ttl: number, below: number): Promise<void> {
     await Promise.all(
-      this.stores.slice(0, below).map((store, tier) =>
-        this.#call(tier, 'set', key, (s) => s.set(key, bytes, ttl === 0 ? undefined : ttl)).catch((error: unknown) =>
-          this.#report(error, key, 'set'),
+      this.stores
+        .slice(0, below)
+        .map((store, tier) =>
+          this.#call(tier, 'set', key, (s) => s.set(key, bytes, ttl === 0 ? undefined : ttl)).catch(
+            (error: unknown) => this.#report(error, key, 'set'),
+          ),
         ),
-      ),
     )
   }
 
   async #writeDown(key: string, bytes: Uint8Array, ttl: number): Promise<void> {
     const last = this.stores.length - 1
-    await this.#call(last, 'set', key, (store) => store.set(key, bytes, ttl === 0 ? undefined : ttl))
+    await this.#call(last, 'set', key, (store) =>
+      store.set(key, bytes, ttl === 0 ? undefined : ttl),
+    )
     await this.#copyUp(key, bytes, ttl, last)
   }
 
@@ -275,7 +301,12 @@ export class RemoteTiers {
   }
 
   /** Runs one store call, turning a raw client failure into `StoreUnavailableError`. */
-  async #call<R>(tier: number, operation: string, key: string | undefined, run: (store: Store) => Promise<R>): Promise<R> {
+  async #call<R>(
+    tier: number,
+    operation: string,
+    key: string | undefined,
+    run: (store: Store) => Promise<R>,
+  ): Promise<R> {
     const store = this.stores[tier]!
     try {
       return await run(store)

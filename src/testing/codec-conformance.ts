@@ -454,8 +454,9 @@ function difference(
       : `${path}: the bytes differ`
   }
   if (expected instanceof Map || expected instanceof Set) {
-    const a = [...(actual as Map<unknown, unknown> | Set<unknown>).entries()]
-    const e = [...expected.entries()]
+    // A Set's entries are [item, item] pairs, so one loop compares both kinds in order.
+    const a: Array<[unknown, unknown]> = [...(actual as Map<unknown, unknown>).entries()]
+    const e: Array<[unknown, unknown]> = [...(expected as Map<unknown, unknown>).entries()]
     if (a.length !== e.length) return `${path}: expected ${e.length} entries, got ${a.length}`
     for (let i = 0; i < e.length; i++) {
       const [ak, av] = a[i]!

@@ -66,7 +66,8 @@ function jsonText(): Serializer {
       }
       return new TextEncoder().encode(JSON.stringify(value, refuse))
     },
-    decode: (bytes) => JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)),
+    decode: (bytes) =>
+      JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown,
   })
 }
 

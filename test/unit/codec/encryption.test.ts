@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { EnvelopeMeta } from '../../../src/codec/codec.js'
 import {
+  DEFAULT_KEY_WEAR_THRESHOLD,
   NONCE_BYTES,
   TAG_BYTES,
   createCipher,
@@ -160,10 +161,12 @@ describe('C5 a: nonces and the key wear counter', () => {
     expect(createValueCodec().encryptions).toBe(0)
   })
 
-  it('defaults the threshold to 2^31', () => {
+  it('defaults the threshold to 2^31, half the NIST limit for random nonces', () => {
+    expect(DEFAULT_KEY_WEAR_THRESHOLD).toBe(2 ** 31)
     const cipher = createCipher({ key })
     expect(cipher.overhead).toBe(NONCE_BYTES + TAG_BYTES)
     expect(cipher.name).toBe('aes-256-gcm')
+    expect(cipher.encryptions).toBe(0)
   })
 })
 
