@@ -10,7 +10,8 @@
  * |      0 |     1 | magic `0xC1` (never a msgpack value, never UTF-8, so neither a bare    |
  * |        |       | msgpack value nor JSON text is mistaken for an envelope)              |
  * |      1 |     1 | format version, `1`                                                   |
- * |      2 |     1 | flags: bit 0 encrypted, bit 1 has tags; bits 2–7 are zero             |
+ * |      2 |     1 | flags: bit 0 encrypted, bit 1 has tags, bit 2 checksummed (set exactly |
+ * |        |       | when bit 0 is not); bits 3–7 are zero                                 |
  * |      3 |     1 | serializer id (1 msgpack, 2 json, 3 v8, 128–255 custom)               |
  * |      4 |     1 | compression id (0 none, 1 gzip, 2 brotli, 3 zstd, 4 snappy)           |
  * |      5 |     8 | expiresAt, float64 epoch ms, 0 = never                                |
@@ -23,6 +24,9 @@
  * |        |       | not 0; if encrypted, `nonce (12) ‖ ciphertext ‖ GCM tag (16)` of that |
  * |        |       | (the header, bytes 0 up to the payload, is part of the associated     |
  * |        |       | data, so no header byte can change unnoticed)                         |
+ * |   last |     4 | if not encrypted: CRC-32 of the storage key's UTF-8 bytes, then of    |
+ * |        |       | every envelope byte before it, so a flipped bit or a value copied     |
+ * |        |       | under another key is caught without encryption too                   |
  *
  * Varints are unsigned LEB128 of at most 4 bytes (< 2^28), in their shortest form.
  * float64 keeps any epoch ms exactly, and is what a JavaScript number is; 24 bytes of
@@ -37,6 +41,7 @@
  * and JSON require the value to end exactly there, the decompressors reject trailing
  * bytes, and AES-GCM fails).
  */
+import { crc32 } from 'node:zlib'
 import { InvalidArgumentError, SerializationError } from '../errors.js'
 import type { EnvelopeMeta } from './codec.js'
 import { COMPRESSION_IDS } from './compression.js'
@@ -51,9 +56,12 @@ export const ENVELOPE_VERSION = 1
 /** Bytes before the tags: magic, version, flags, two ids, three float64 times. */
 export const ENVELOPE_FIXED_BYTES = 29
 
-const FLAG_ENCRYPTED = 0b01
-const FLAG_TAGS = 0b10
-const KNOWN_FLAGS = FLAG_ENCRYPTED | FLAG_TAGS
+const FLAG_ENCRYPTED = 0b001
+const FLAG_TAGS = 0b010
+const FLAG_CHECKSUM = 0b100
+const KNOWN_FLAGS = FLAG_ENCRYPTED | FLAG_TAGS | FLAG_CHECKSUM
+/** Bytes of the CRC-32 trailer of an unencrypted envelope. */
+export const CHECKSUM_BYTES = 4
 const MAX_VARINT = 2 ** 28 - 1
 
 const KNOWN_SERIALIZERS: ReadonlySet<number> = new Set(Object.values(SERIALIZER_IDS))
@@ -81,6 +89,10 @@ export interface ParsedEnvelope {
   /** Bytes 0 up to the payload: the associated data of the encryption (with the storage key). */
   readonly header: Uint8Array
   readonly payload: Uint8Array
+  /** The CRC-32 trailer of an unencrypted envelope (check it with {@link checksumOf}), else undefined. */
+  readonly checksum: number | undefined
+  /** The bytes the checksum covers (after the storage key): everything before the trailer. */
+  readonly checked: Uint8Array
 }
 
 /**
@@ -134,7 +146,8 @@ export function encodeEnvelopeHeader(fields: EnvelopeFields): Uint8Array {
   out[0] = ENVELOPE_MAGIC
   out[1] = ENVELOPE_VERSION
   out[2] =
-    (keyIdBytes !== undefined ? FLAG_ENCRYPTED : 0) | (tagBytes !== undefined ? FLAG_TAGS : 0)
+    (keyIdBytes !== undefined ? FLAG_ENCRYPTED : FLAG_CHECKSUM) |
+    (tagBytes !== undefined ? FLAG_TAGS : 0)
   out[3] = serializerId
   out[4] = compressionId
   // `+ 0` turns -0 into 0: the reader accepts only the canonical form.
@@ -173,6 +186,40 @@ export function joinEnvelope(header: Uint8Array, payload: Uint8Array): Uint8Arra
 }
 
 /**
+ * Header, payload and the CRC-32 trailer of an unencrypted envelope, whose
+ * checksum covers the storage key too.
+ *
+ * @example
+ * ```ts
+ * joinChecksummed('user:1', encodeEnvelopeHeader(fields), payload)
+ * ```
+ */
+export function joinChecksummed(
+  storageKey: string,
+  header: Uint8Array,
+  payload: Uint8Array,
+): Uint8Array {
+  const body = header.length + payload.length
+  const out = Buffer.allocUnsafe(body + CHECKSUM_BYTES)
+  out.set(header, 0)
+  out.set(payload, header.length)
+  out.writeUInt32BE(checksumOf(storageKey, out.subarray(0, body)), body)
+  return out
+}
+
+/**
+ * The CRC-32 of the storage key's UTF-8 bytes followed by `bytes`.
+ *
+ * @example
+ * ```ts
+ * if (checksumOf(key, envelope.checked) !== envelope.checksum) throw new SerializationError('corrupt')
+ * ```
+ */
+export function checksumOf(storageKey: string, bytes: Uint8Array): number {
+  return crc32(bytes, crc32(Buffer.from(storageKey, 'utf8')))
+}
+
+/**
  * Parses an envelope strictly (see the file comment); throws `SerializationError` for
  * anything that is not a well-formed envelope of format version 1.
  *
@@ -206,6 +253,11 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
   if ((flags & ~KNOWN_FLAGS) !== 0) {
     throw new SerializationError(
       `The envelope has unknown flag bits 0b${(flags & ~KNOWN_FLAGS).toString(2)} (written by a newer tiercache, or corrupt).`,
+    )
+  }
+  if (((flags & FLAG_ENCRYPTED) === 0) === ((flags & FLAG_CHECKSUM) === 0)) {
+    throw new SerializationError(
+      'The envelope is neither encrypted nor checksummed, or claims both (corrupt).',
     )
   }
   const serializerId = bytes[3]!
@@ -260,6 +312,13 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
     tags === undefined
       ? { expiresAt, graceUntil, createdAt }
       : { expiresAt, graceUntil, createdAt, tags }
+  let payloadEnd = end
+  let checksum: number | undefined
+  if ((flags & FLAG_CHECKSUM) !== 0) {
+    if (end - cursor.pos < CHECKSUM_BYTES) throw truncated('the checksum')
+    payloadEnd = end - CHECKSUM_BYTES
+    checksum = view.getUint32(payloadEnd)
+  }
   return {
     version,
     serializerId,
@@ -267,7 +326,9 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
     keyId,
     meta,
     header: bytes.subarray(0, cursor.pos),
-    payload: bytes.subarray(cursor.pos),
+    payload: bytes.subarray(cursor.pos, payloadEnd),
+    checksum,
+    checked: bytes.subarray(0, payloadEnd),
   }
 }
 

@@ -35,7 +35,14 @@ import {
 } from './compression.js'
 import type { AesGcmCipher } from './encryption.js'
 import { createCipher } from './encryption.js'
-import { encodeEnvelopeHeader, joinEnvelope, parseEnvelope } from './envelope.js'
+import {
+  CHECKSUM_BYTES,
+  checksumOf,
+  encodeEnvelopeHeader,
+  joinChecksummed,
+  joinEnvelope,
+  parseEnvelope,
+} from './envelope.js'
 import { builtinSerializer, createSerializer } from './serializers.js'
 import { describeError } from './value-walk.js'
 
@@ -195,9 +202,10 @@ class EnvelopeCodec implements ValueCodec {
       keyId: cipher?.keyId,
       meta,
     })
-    const size = header.length + payload.length + (cipher === undefined ? 0 : cipher.overhead)
+    const size =
+      header.length + payload.length + (cipher === undefined ? CHECKSUM_BYTES : cipher.overhead)
     if (size > max) throw new ValueTooLargeError(storageKey, size, max)
-    if (cipher === undefined) return joinEnvelope(header, payload)
+    if (cipher === undefined) return joinChecksummed(storageKey, header, payload)
     return joinEnvelope(header, cipher.seal(payload, associatedData(storageKey, header)))
   }
 
@@ -215,6 +223,19 @@ class EnvelopeCodec implements ValueCodec {
       if (!this.#requireAuthentication) throw error
       throw new DecryptionError(
         `The entry under '${storageKey}' cannot be authenticated: ${describeError(error)}`,
+        { cause: error },
+      )
+    }
+    if (
+      envelope.checksum !== undefined &&
+      checksumOf(storageKey, envelope.checked) !== envelope.checksum
+    ) {
+      const error = new SerializationError(
+        `The entry under '${storageKey}' fails its checksum: corrupt, or copied from another key.`,
+      )
+      if (!this.#requireAuthentication) throw error
+      throw new DecryptionError(
+        `The entry under '${storageKey}' cannot be authenticated: ${error.message}`,
         { cause: error },
       )
     }

@@ -14,7 +14,7 @@ import {
   zstdAvailable,
 } from '../../../src/codec/compression.js'
 import { createValueCodec } from '../../../src/codec/value-codec.js'
-import { encodeEnvelopeHeader, joinEnvelope } from '../../../src/codec/envelope.js'
+import { encodeEnvelopeHeader, joinChecksummed } from '../../../src/codec/envelope.js'
 import {
   InvalidArgumentError,
   SerializationError,
@@ -168,7 +168,7 @@ describe('C4: decompression bomb', () => {
         compressionId: id,
         meta: { expiresAt: 0, graceUntil: 0, createdAt: 1 },
       })
-      const entry = joinEnvelope(header, bomb)
+      const entry = joinChecksummed('bomb:1', header, bomb)
       expect(entry.length).toBeLessThan(MB)
       expectBounded(() => codec.decode('bomb:1', entry))
       expect(() => codec.decode('bomb:1', entry)).toThrow(

@@ -7,6 +7,7 @@ import {
   ENVELOPE_MAGIC,
   ENVELOPE_VERSION,
   encodeEnvelopeHeader,
+  joinChecksummed,
   joinEnvelope,
   parseEnvelope,
 } from '../../../src/codec/envelope.js'
@@ -21,7 +22,12 @@ const meta = {
 
 function envelope(fields: Partial<EnvelopeFields> = {}, payload = Buffer.from([0x01])): Buffer {
   const header = encodeEnvelopeHeader({ serializerId: 1, compressionId: 0, meta, ...fields })
-  return Buffer.from(joinEnvelope(header, payload))
+  // Unencrypted envelopes carry a CRC-32 trailer; encrypted ones the GCM tag instead.
+  return Buffer.from(
+    fields.keyId === undefined
+      ? joinChecksummed('k', header, payload)
+      : joinEnvelope(header, payload),
+  )
 }
 
 function parseError(bytes: Uint8Array): SerializationError {
@@ -40,15 +46,16 @@ describe('envelope layout', () => {
     expect(bytes[0]).toBe(ENVELOPE_MAGIC)
     expect(bytes[0]).toBe(0xc1)
     expect(bytes[1]).toBe(ENVELOPE_VERSION)
-    expect(bytes[2]).toBe(0) // no flags
+    expect(bytes[2]).toBe(0b100) // checksummed, no tags, not encrypted
     expect(bytes[3]).toBe(2)
     expect(bytes[4]).toBe(4)
     expect(bytes.readDoubleBE(5)).toBe(meta.expiresAt)
     expect(bytes.readDoubleBE(13)).toBe(meta.graceUntil)
     expect(bytes.readDoubleBE(21)).toBe(meta.createdAt)
     expect(ENVELOPE_FIXED_BYTES).toBe(29)
-    expect(bytes.length).toBe(30)
+    expect(bytes.length).toBe(34)
     expect(bytes[29]).toBe(0x01) // the payload
+    expect(parseEnvelope(bytes).checksum).toBe(bytes.readUInt32BE(30)) // then the CRC-32
   })
 
   it('writes tags and the key id after the fixed header', () => {
@@ -131,7 +138,7 @@ describe('strict parsing', () => {
   })
 
   it('refuses unknown flag bits, serializer ids and compression ids', () => {
-    for (let bit = 2; bit < 8; bit++) {
+    for (let bit = 3; bit < 8; bit++) {
       const bytes = Buffer.from(good)
       bytes[2] = bytes[2]! | (1 << bit)
       expect(parseError(bytes).message).toMatch(/unknown flag bits/)
@@ -175,7 +182,7 @@ describe('strict parsing', () => {
       envelope().subarray(0, 29),
       Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 0x61]),
     ])
-    huge[2] = 0b10
+    huge[2] = 0b110
     const started = process.hrtime.bigint()
     expect(parseError(huge).message).toMatch(/tag count 268435455 does not fit/)
     expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(20)
@@ -184,7 +191,7 @@ describe('strict parsing', () => {
       envelope().subarray(0, 29),
       Buffer.from([1, 0xff, 0xff, 0x03, 0x61]),
     ])
-    longTag[2] = 0b10
+    longTag[2] = 0b110
     expect(parseError(longTag).message).toMatch(/truncated: it ends inside tag 0/)
     // A key id length of 0xFF.
     const longId = Buffer.concat([envelope().subarray(0, 29), Buffer.from([0xff, 0x61])])
@@ -203,17 +210,17 @@ describe('strict parsing', () => {
         Buffer.from(tagBytes),
         Buffer.from([1]),
       ])
-      bytes[2] = 0b10
+      bytes[2] = 0b110
       parseError(bytes)
     }
   })
 
   it('refuses tags and key ids that are not UTF-8, or empty', () => {
     const badTag = Buffer.concat([envelope().subarray(0, 29), Buffer.from([1, 2, 0xc3, 0x28, 1])])
-    badTag[2] = 0b10
+    badTag[2] = 0b110
     expect(parseError(badTag).message).toMatch(/tag 0 is not UTF-8/)
     const emptyTag = Buffer.concat([envelope().subarray(0, 29), Buffer.from([1, 0, 1])])
-    emptyTag[2] = 0b10
+    emptyTag[2] = 0b110
     parseError(emptyTag)
     const badId = Buffer.concat([envelope().subarray(0, 29), Buffer.from([1, 0xff, 1])])
     badId[2] = 0b01

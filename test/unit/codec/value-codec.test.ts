@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EnvelopeMeta, ValueCodecOptions } from '../../../src/codec/codec.js'
-import { encodeEnvelopeHeader, joinEnvelope, parseEnvelope } from '../../../src/codec/envelope.js'
+import {
+  encodeEnvelopeHeader,
+  joinChecksummed,
+  parseEnvelope,
+} from '../../../src/codec/envelope.js'
 import { DEFAULT_MAX_VALUE_BYTES, createValueCodec } from '../../../src/codec/value-codec.js'
 import {
   DecryptionError,
@@ -171,7 +175,7 @@ describe('reading entries written with other settings', () => {
     // A plaintext v8 entry (written by hand: tiercache never writes one) is never decoded,
     // even by a reader that allows plaintext.
     const header = encodeEnvelopeHeader({ serializerId: 3, compressionId: 0, meta })
-    const forged = joinEnvelope(header, Buffer.from([0xff, 0x0f, 0x49, 0x02]))
+    const forged = joinChecksummed('k', header, Buffer.from([0xff, 0x0f, 0x49, 0x02]))
     for (const reader of [
       createValueCodec(),
       createValueCodec({ encryption: { key, allowPlaintextRead: true } }),
@@ -260,4 +264,29 @@ describe('property: every supported value round-trips through every combination'
       )
     },
   )
+})
+
+describe('unencrypted entries carry a checksum', () => {
+  it('catches every single bit flip, and an entry copied under another key', () => {
+    const codec = createValueCodec()
+    const entry = Buffer.from(
+      codec.encode(
+        'user:1',
+        { name: 'alice', admin: false, n: 12345 },
+        {
+          expiresAt: 0,
+          graceUntil: 0,
+          createdAt: 1_700_000_000_000,
+          tags: ['users'],
+        },
+      ),
+    )
+    for (let bit = 0; bit < entry.length * 8; bit++) {
+      const flipped = Buffer.from(entry)
+      flipped[bit >> 3]! ^= 1 << (bit & 7)
+      expect(() => codec.decode('user:1', flipped), `bit ${bit}`).toThrow(SerializationError)
+    }
+    expect(() => codec.decode('user:2', entry)).toThrow(/fails its checksum/)
+    expect(codec.decode('user:1', entry).value).toEqual({ name: 'alice', admin: false, n: 12345 })
+  })
 })
