@@ -658,6 +658,7 @@ export class Cache {
    */
   on<E extends CacheEventName>(event: E, listener: CacheListener<E>): this {
     this.#core.events.on(event, listener)
+    this.#core.listen()
     return this
   }
 
@@ -671,6 +672,7 @@ export class Cache {
    */
   off<E extends CacheEventName>(event: E, listener: CacheListener<E>): this {
     this.#core.events.off(event, listener)
+    this.#core.listen()
     return this
   }
 

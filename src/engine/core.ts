@@ -81,14 +81,22 @@ export class CacheCore {
     // Deadlines are computed with the memory tier's clock, the one its reads compare against.
     this.clock = this.l1.clock
     this.counters = new Counters([this.l1.name, ...below.map((store) => store.name)])
+    // Made (and so validated) whenever an option asks for it, even before a remote
+    // tier exists: a bad encryption key is refused at createCache, not at first use.
+    const wantsCodec =
+      below.length !== 0 ||
+      options.serializer !== undefined ||
+      options.compression !== undefined ||
+      options.encryption !== undefined ||
+      options.maxValueBytes !== undefined
+    const codec = wantsCodec
+      ? createCodec(options, (error, operation) => this.report(error, undefined, operation))
+      : undefined
     this.remote =
-      below.length === 0
+      below.length === 0 || codec === undefined
         ? undefined
-        : new RemoteTiers(
-            below,
-            createCodec(options, (error, operation) => this.report(error, undefined, operation)),
-            this.clock,
-            (error, key, operation) => this.report(error, key, operation),
+        : new RemoteTiers(below, codec, this.clock, (error, key, operation) =>
+            this.report(error, key, operation),
           )
     this.stopEvictions = this.l1.onEvict((key, _value, reason) => {
       this.counters.evictions++
@@ -189,12 +197,21 @@ export class CacheCore {
     }
   }
 
-  /** A read answered by tier `tier` (0 = L1). */
+  /** A read answered by tier `tier` (0 = L1). The L1 case is the hot path: one increment and one flag. */
   hit(key: string, tier = 0): void {
     this.counters.hits++
-    this.counters.tierHits[tier]!++
-    if (this.events.has('hit'))
-      this.events.emit('hit', { key, tier: this.counters.tierNames[tier]! })
+    // L1's own hit count is derived (hits minus the remote tiers' hits): one increment less per hit.
+    if (tier !== 0) this.counters.tierHits[tier]!++
+    if (this.listening.hit) this.events.emit('hit', { key, tier: this.counters.tierNames[tier]! })
+  }
+
+  /** Which events have listeners, kept current by {@link CacheCore.listen}; read on every hit and miss. */
+  readonly listening = { hit: false, miss: false }
+
+  /** Refreshes {@link CacheCore.listening} after a listener was added or removed. */
+  listen(): void {
+    this.listening.hit = this.events.has('hit')
+    this.listening.miss = this.events.has('miss')
   }
 
   /** A read that L1 could not answer; `final` when no tier could. */
@@ -202,7 +219,7 @@ export class CacheCore {
     this.counters.tierMisses[0]!++
     if (!final) return
     this.counters.misses++
-    if (this.events.has('miss')) this.events.emit('miss', { key })
+    if (this.listening.miss) this.events.emit('miss', { key })
   }
 
   /** Remote tiers that missed before tier `tier` answered (or all of them, for `tier` = their count + 1). */

@@ -43,6 +43,7 @@ export class Counters {
   evictions = 0
   errors = 0
   readonly tierNames: readonly string[]
+  /** Hits per tier; slot 0 (L1) stays 0, since L1's hits are `hits` minus the others'. */
   readonly tierHits: number[]
   readonly tierMisses: number[]
 
@@ -68,7 +69,8 @@ export class Counters {
       inFlight,
       tiers: this.tierNames.map((name, i) => ({
         name,
-        hits: this.tierHits[i]!,
+        hits:
+          i === 0 ? this.hits - this.tierHits.reduce((sum, n) => sum + n, 0) : this.tierHits[i]!,
         misses: this.tierMisses[i]!,
       })),
     }

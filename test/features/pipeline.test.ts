@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   createCache,
   DecryptionError,
+  InvalidArgumentError,
   memoryStore,
   SerializationError,
   ValueTooLargeError,
@@ -139,5 +140,22 @@ describe('the value pipeline end to end through a remote tier', () => {
     })
     for (let i = 0; i < 5; i++) await cache.set(`k${i}`, i)
     expect(errors.filter((e) => /rotate it/.test(String(e.error)))).toHaveLength(1)
+  })
+})
+
+describe('pipeline options', () => {
+  it('are checked at createCache, with or without remote tiers', () => {
+    for (const tiers of [undefined, [memoryStore(), memoryStore()] as const]) {
+      expect(() => createCache({ tiers, encryption: { key: randomBytes(16) } })).toThrow(
+        InvalidArgumentError,
+      )
+      expect(() => createCache({ tiers, compression: { algorithm: 'lzma' as 'gzip' } })).toThrow(
+        InvalidArgumentError,
+      )
+      expect(() => createCache({ tiers, serializer: 'yaml' as 'json' })).toThrow(
+        InvalidArgumentError,
+      )
+      expect(() => createCache({ tiers, maxValueBytes: 0 })).toThrow(InvalidArgumentError)
+    }
   })
 })
