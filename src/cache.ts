@@ -229,7 +229,7 @@ export class Cache {
       const storageKey = this.#storageKey(key)
       const value = core.l1.read(storageKey)
       if (value === undefined) {
-        core.miss(storageKey, core.remote === undefined)
+        core.localMiss()
         missing.push(key)
         continue
       }
@@ -242,13 +242,10 @@ export class Cache {
       for (let i = 0; i < missing.length; i++) {
         const hit = hits[i]
         if (hit === undefined) {
-          core.remoteMisses(core.counters.tierNames.length)
-          core.miss(storageKeys[i]!, true)
-          core.counters.tierMisses[0]!-- // counted once already above
+          core.missBelow(storageKeys[i]!)
           continue
         }
-        core.remoteMisses(hit.tier + 1)
-        core.hit(storageKeys[i]!, hit.tier + 1)
+        core.remoteHit(storageKeys[i]!, hit.tier + 1)
         core.keepLocally(storageKeys[i]!, hit)
         values.set(missing[i]!, hit.value)
       }
@@ -743,7 +740,8 @@ export class Cache {
       if (served !== REFUSED) return (served === NOT_FOUND ? undefined : served) as T
       return this.#loadOne(storageKey, key, loader, plan, options, false)
     }
-    core.miss(storageKey)
+    if (core.remote === undefined) core.miss(storageKey)
+    else core.localMiss() // the remote tiers' answer is counted when the load settles
     const plan = options === undefined ? core.defaults : resolveWritePlan(core.defaults, options)
     return this.#loadOne(storageKey, key, loader, plan, options, false)
   }
@@ -804,18 +802,15 @@ export class Cache {
     options: ReadOptions<T> | undefined,
   ): Promise<T | undefined> {
     const core = this.#core
-    core.miss(storageKey, false)
+    core.localMiss()
     checkSignal(options?.signal)
     const [hit] = await joinFlights([core.readShared(storageKey)], options?.signal)
     if (hit === undefined) {
-      core.remoteMisses(core.counters.tierNames.length)
-      core.counters.misses++
-      if (core.events.has('miss')) core.events.emit('miss', { key: storageKey })
+      core.missBelow(storageKey)
       if (options?.status !== undefined) fillMiss(options.status)
       return undefined
     }
-    core.remoteMisses(hit.tier + 1)
-    core.hit(storageKey, hit.tier + 1)
+    core.remoteHit(storageKey, hit.tier + 1)
     let served: unknown = hit.value
     if (options?.schema !== undefined)
       served = await this.#checkHit(storageKey, hit.value, options.schema)
@@ -922,10 +917,15 @@ export class Cache {
       )
     }
     const [value] = await joinFlights([flight], signal)
+    const remoteTier = flight.remoteTier
+    if (core.remote !== undefined && !forced) {
+      if (remoteTier !== 0) core.remoteHit(storageKey, remoteTier)
+      else core.missBelow(storageKey)
+    }
     if (options?.status !== undefined) {
-      options.status.source = 'loader'
+      options.status.source = remoteTier === 0 ? 'loader' : 'remote'
       options.status.stale = false
-      options.status.tier = undefined
+      options.status.tier = remoteTier === 0 ? undefined : core.counters.tierNames[remoteTier]
     }
     return value as T
   }
@@ -943,6 +943,7 @@ export class Cache {
     if (core.remote !== undefined && !flight.forced) {
       const hit = await core.remote.read(storageKey)
       if (hit !== undefined) {
+        flight.remoteTier = hit.tier + 1
         if (!flight.superseded) core.keepLocally(storageKey, hit)
         if (core.flights.get(storageKey) === flight) core.flights.delete(storageKey)
         return hit.value as T
@@ -1009,7 +1010,8 @@ export class Cache {
             cached.set(key, served)
             continue
           }
-        } else core.miss(storageKey)
+        } else if (core.remote === undefined) core.miss(storageKey)
+        else core.localMiss() // counted below, once the remote tiers answered
       }
       const flight = core.flights.get(storageKey) as Flight<T | undefined> | undefined
       if (flight !== undefined && (!forced || flight.forced)) {
@@ -1027,7 +1029,15 @@ export class Cache {
     const loaded = waiting.length === 0 ? [] : await joinFlights(waiting, signal)
 
     const byKey = new Map<string, unknown>(cached)
-    for (let i = 0; i < waitingKeys.length; i++) byKey.set(waitingKeys[i]!, loaded[i])
+    for (let i = 0; i < waitingKeys.length; i++) {
+      byKey.set(waitingKeys[i]!, loaded[i])
+      if (core.remote !== undefined && !forced) {
+        const storageKey = this.#storageKey(waitingKeys[i]!)
+        const remoteTier = waiting[i]!.remoteTier
+        if (remoteTier !== 0) core.remoteHit(storageKey, remoteTier)
+        else core.missBelow(storageKey)
+      }
+    }
     const result = new Map<string, T>()
     for (const key of unique) {
       const value = byKey.get(key)
@@ -1085,6 +1095,7 @@ export class Cache {
           const hit = hits[i]
           if (hit === undefined) asked.push(i)
           else {
+            flights[i]!.remoteTier = hit.tier + 1
             values.set(keys[i]!, hit.value as T)
             if (!flights[i]!.superseded) core.keepLocally(storageKeys[i]!, hit)
           }

@@ -214,12 +214,28 @@ export class CacheCore {
     this.listening.miss = this.events.has('miss')
   }
 
-  /** A read that L1 could not answer; `final` when no tier could. */
-  miss(key: string, final = true): void {
+  /** A read that no tier could answer (L1 included). */
+  miss(key: string): void {
     this.counters.tierMisses[0]!++
-    if (!final) return
+    this.missBelow(key)
+  }
+
+  /** A read that L1 could not answer, and that the remote tiers will decide. */
+  localMiss(): void {
+    this.counters.tierMisses[0]!++
+  }
+
+  /** After {@link CacheCore.localMiss}: no remote tier had the key either. */
+  missBelow(key: string): void {
+    this.remoteMisses(this.counters.tierNames.length)
     this.counters.misses++
     if (this.listening.miss) this.events.emit('miss', { key })
+  }
+
+  /** After {@link CacheCore.localMiss}: remote tier `tier` (1 = the first after L1) answered. */
+  remoteHit(key: string, tier: number): void {
+    this.remoteMisses(tier)
+    this.hit(key, tier)
   }
 
   /** Remote tiers that missed before tier `tier` answered (or all of them, for `tier` = their count + 1). */

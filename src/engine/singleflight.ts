@@ -16,6 +16,8 @@ export class Flight<T> {
   superseded = false
   /** True while the flight was started by `refresh` (a forced reload joins only such flights). */
   readonly forced: boolean
+  /** Set by the load when a remote tier answered instead of the loader: that tier's index (1 = first after L1). */
+  remoteTier = 0
   readonly #controller = new AbortController()
   #active = 0
   #onIdle: (() => void) | undefined

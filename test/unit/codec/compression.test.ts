@@ -54,7 +54,17 @@ describe.each(available)('%s', (algorithm) => {
     expect(() => compressor.decompress(Buffer.concat([packed, Buffer.from('xyz')]), 1e6)).toThrow(
       SerializationError,
     )
-    expect(() => compressor.decompress(randomBytes(64), 1e6)).toThrow(SerializationError)
+    // Random bytes may happen to start like a valid stream (snappy's length header, say):
+    // what must hold is that only a typed error comes out, never another exception.
+    for (let i = 0; i < 50; i++) {
+      try {
+        compressor.decompress(randomBytes(64), 1e6)
+      } catch (error) {
+        expect(error instanceof SerializationError || error instanceof ValueTooLargeError).toBe(
+          true,
+        )
+      }
+    }
     expect(() => compressor.decompress(new Uint8Array(0), 1e6)).toThrow(SerializationError)
   })
 })
