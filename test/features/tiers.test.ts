@@ -49,8 +49,21 @@ describe('a memory tier over a remote tier', () => {
     const { a, b } = twoInstances()
     await a.getOrSet('k', () => 'loaded by a')
     let calls = 0
-    expect(await b.getOrSet('k', () => (calls++, 'loaded by b'))).toBe('loaded by a')
+    const status: CacheStatus = {}
+    expect(await b.getOrSet('k', () => (calls++, 'loaded by b'), { status })).toBe('loaded by a')
     expect(calls).toBe(0)
+    expect(status.source).toBe('remote')
+    expect(b.stats()).toMatchObject({
+      hits: 1,
+      misses: 0,
+      loads: 0,
+      tiers: [
+        { name: 'memory', hits: 0, misses: 1 },
+        { name: 'memory', hits: 1, misses: 0 },
+      ],
+    })
+    await b.getOrSet('absent', () => 'loaded')
+    expect(b.stats()).toMatchObject({ hits: 1, misses: 1, loads: 1 })
   })
 
   it('getOrSetMany loads only what neither L1 nor the remote tier holds', async () => {
