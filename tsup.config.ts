@@ -7,6 +7,7 @@ export default defineConfig([
     entry: {
       index: 'src/index.ts',
       testing: 'src/entries/testing.ts',
+      redis: 'src/entries/redis.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -18,7 +19,8 @@ export default defineConfig([
     removeNodeProtocol: false,
     // compression.ts loads the optional 'snappy' with createRequire(import.meta.url).
     shims: true,
-    external: ['vitest'],
+    // Driver clients are optional peers: never bundled.
+    external: ['vitest', 'ioredis', 'pg', 'mysql2', 'better-sqlite3', 'memjs', 'nats', 'keyv', 'snappy'],
   },
   {
     entry: { cli: 'src/cli/main.ts' },

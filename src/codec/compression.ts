@@ -244,14 +244,11 @@ interface SnappyModule {
 /**
  * Loads `snappy` with `require` at run time: it is an optional peer dependency, so a
  * static import would break `import 'tiercache'` where it is not installed. Resolved from
- * this module's URL (ESM build), or this file (CommonJS build, where the bundler leaves
- * `import.meta` empty). `__filename` is not tried first: `node -e` defines a global one.
+ * this module's URL (the CommonJS build gets it from the bundler's `import.meta.url` shim).
  */
 function loadSnappy(): SnappyModule | undefined {
-  const meta = import.meta as { url?: unknown }
-  const anchor = typeof meta.url === 'string' ? meta.url : __filename
   try {
-    return createRequire(anchor)('snappy') as SnappyModule
+    return createRequire(import.meta.url)('snappy') as SnappyModule
   } catch (error) {
     if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND') return undefined
     throw error

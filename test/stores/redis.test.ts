@@ -9,9 +9,21 @@ import { describeWithService, serviceUrl } from '../helpers/services.js'
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
 describeWithService('redis', 'redisStore', () => {
+  // The suite clears each test's prefix through that test's store, which a close test has
+  // already closed; so every prefix it used is cleared again here through a fresh store.
+  const suitePrefixes = new Set<string>()
+  afterAll(async () => {
+    const cleaner = redisStore({ url: serviceUrl('redis') })
+    for (const prefix of suitePrefixes) await cleaner.clear(prefix)
+    await cleaner.close()
+  })
+
   describeStoreConformance(
     'redisStore',
-    ({ prefix }) => redisStore({ url: serviceUrl('redis'), prefix }),
+    ({ prefix }) => {
+      suitePrefixes.add(prefix)
+      return redisStore({ url: serviceUrl('redis'), prefix })
+    },
     { runner: { describe, it } },
   )
 

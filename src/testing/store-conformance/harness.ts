@@ -105,10 +105,10 @@ async function runTest(
   nextPrefix: () => string,
   body: (t: ConformanceTest) => Promise<void>,
 ): Promise<void> {
-  const opened: Store[] = []
+  const opened: Array<{ store: Store; prefix: string }> = []
   const openStore = async (prefix: string = nextPrefix()): Promise<Store> => {
     const store = await factory({ prefix })
-    opened.push(store)
+    opened.push({ store, prefix })
     // Warming the connection first keeps connect time out of the ttl tests' windows.
     await store.ready()
     return store
@@ -143,11 +143,13 @@ async function runTest(
     failure = { error }
   }
   let closeError: unknown
-  for (const store of opened) {
+  for (const { store, prefix } of opened) {
     try {
       await store.clear('')
     } catch {
-      // Best effort: the test may have closed the store itself.
+      // The test may have closed the store itself: clean its keys up through a fresh
+      // store on the same prefix, so that a shared server keeps nothing of the run.
+      await cleanUpWithFreshStore(factory, prefix)
     }
     try {
       await store.close()
@@ -160,6 +162,22 @@ async function runTest(
     throw new assert.AssertionError({
       message: `close() rejected after the test: ${describeError(closeError)}`,
     })
+  }
+}
+
+async function cleanUpWithFreshStore(
+  factory: (ctx: { prefix: string }) => Store | Promise<Store>,
+  prefix: string,
+): Promise<void> {
+  try {
+    const fresh = await factory({ prefix })
+    try {
+      await fresh.clear('')
+    } finally {
+      await fresh.close()
+    }
+  } catch {
+    // Best effort: a store that cannot be reopened has nothing more to clean.
   }
 }
 
