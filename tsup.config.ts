@@ -8,6 +8,10 @@ export default defineConfig([
       index: 'src/index.ts',
       testing: 'src/entries/testing.ts',
       redis: 'src/entries/redis.ts',
+      postgres: 'src/entries/postgres.ts',
+      mysql: 'src/entries/mysql.ts',
+      sqlite: 'src/entries/sqlite.ts',
+      memcached: 'src/entries/memcached.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -20,7 +24,17 @@ export default defineConfig([
     // compression.ts loads the optional 'snappy' with createRequire(import.meta.url).
     shims: true,
     // Driver clients are optional peers: never bundled.
-    external: ['vitest', 'ioredis', 'pg', 'mysql2', 'better-sqlite3', 'memjs', 'nats', 'keyv', 'snappy'],
+    external: [
+      'vitest',
+      'ioredis',
+      'pg',
+      'mysql2',
+      'better-sqlite3',
+      'memjs',
+      'nats',
+      'keyv',
+      'snappy',
+    ],
   },
   {
     entry: { cli: 'src/cli/main.ts' },

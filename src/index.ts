@@ -61,6 +61,8 @@ export type {
   WriteOptions,
 } from './options.js'
 export type { StandardSchemaResult, StandardSchemaV1 } from './schema.js'
+export { fileStore, type FileStoreOptions } from './stores/file.js'
+export { nullStore } from './stores/null.js'
 export type {
   Store,
   StoreCapabilities,
