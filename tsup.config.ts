@@ -12,6 +12,7 @@ export default defineConfig([
       mysql: 'src/entries/mysql.ts',
       sqlite: 'src/entries/sqlite.ts',
       memcached: 'src/entries/memcached.ts',
+      nats: 'src/entries/nats.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

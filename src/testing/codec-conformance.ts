@@ -9,10 +9,9 @@
  * asserts with `node:assert/strict` only.
  */
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
-import type * as NodeTest from 'node:test'
 import type { Serializer } from '../codec/codec.js'
 import { InvalidArgumentError, SerializationError } from '../errors.js'
+import { defaultRunner } from './runner.js'
 import type { StoreConformanceRunner } from './store-conformance/index.js'
 
 /** Makes the serializer under test; called once per test. */
@@ -268,7 +267,7 @@ export function describeCodecConformance(
     throw new InvalidArgumentError('describeCodecConformance needs a factory: () => Serializer.')
   }
   const supports = options.supports ?? {}
-  const runner = options.runner ?? defaultRunner()
+  const runner = options.runner ?? defaultRunner('describeCodecConformance')
   runner.describe(name, () => {
     runner.describe('core types', () => {
       for (const c of CORE) {
@@ -510,41 +509,4 @@ function assertRefused(serializer: Serializer, value: unknown): void {
     (error: unknown) => error instanceof SerializationError,
     `${serializer.name} must refuse the value with SerializationError at encode time, not store something else`,
   )
-}
-
-type RunnerFn = (...args: unknown[]) => unknown
-
-/**
- * The runner the caller's test file already uses; the same choice as the store suite
- * (`store-conformance/index.ts`), kept here so that this file imports only contracts.
- */
-function defaultRunner(): StoreConformanceRunner {
-  const scope = globalThis as { describe?: unknown; it?: unknown }
-  const globalDescribe = scope.describe
-  const globalIt = scope.it
-  if (typeof globalDescribe === 'function' && typeof globalIt === 'function') {
-    return {
-      describe: (name, fn) => void (globalDescribe as RunnerFn)(name, fn),
-      it: (name, fn, timeout) => void (globalIt as RunnerFn)(name, fn, timeout),
-    }
-  }
-  if (process.env.VITEST !== undefined) {
-    throw new InvalidArgumentError(
-      "describeCodecConformance runs under vitest without globals: pass { runner: { describe, it } } imported from 'vitest', or set test.globals: true.",
-    )
-  }
-  const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown })
-    .getBuiltinModule
-  const nodeTest = (
-    typeof getBuiltinModule === 'function'
-      ? getBuiltinModule('node:test')
-      : createRequire(`${process.cwd()}/`)('node:test')
-  ) as typeof NodeTest
-  return {
-    describe: (name, fn) => void nodeTest.describe(name, fn),
-    it: (name, fn, timeout) =>
-      void nodeTest.it(name, timeout === undefined ? {} : { timeout }, async () => {
-        await fn()
-      }),
-  }
 }

@@ -5,8 +5,6 @@
  * `expect`. Each capability lives in its own file, as in `@keyv/test-suite`.
  */
 import { randomUUID } from 'node:crypto'
-import { createRequire } from 'node:module'
-import type * as NodeTest from 'node:test'
 import { InvalidArgumentError } from '../../errors.js'
 import type { Store } from '../../stores/store.js'
 import { registerAtomicTests } from './atomic.js'
@@ -16,6 +14,7 @@ import { registerCloseTests } from './close.js'
 import type { HarnessOptions } from './harness.js'
 import { createHarness } from './harness.js'
 import { registerListTests } from './list.js'
+import { type ConformanceRunner, defaultRunner } from '../runner.js'
 import { registerPrefixClearTests } from './prefix-clear.js'
 import { registerTtlTests } from './ttl.js'
 
@@ -39,10 +38,7 @@ export type StoreFactory = (ctx: StoreFactoryContext) => Store | Promise<Store>
  * The two calls of a test runner the suite needs. vitest's, jest's and mocha's
  * `describe` and `it` fit as they are; `timeout` is in milliseconds.
  */
-export interface StoreConformanceRunner {
-  describe(name: string, fn: () => void): void
-  it(name: string, fn: () => Promise<void> | void, timeout?: number): void
-}
+export type StoreConformanceRunner = ConformanceRunner
 
 /** The capability groups of the suite, each in its own file; see {@link StoreConformanceOptions.skip}. */
 export type StoreConformanceGroup =
@@ -151,7 +147,7 @@ export function describeStoreConformance(
       )
     }
   }
-  const runner = options.runner ?? defaultRunner()
+  const runner = options.runner ?? defaultRunner('describeStoreConformance')
   // One id per suite call keeps parallel runs (CI shards, two developers) apart on a shared server.
   const run = randomUUID().slice(0, 8)
   let count = 0
@@ -171,62 +167,4 @@ function optionalPositive(value: number | undefined, what: string): number | und
     )
   }
   return value
-}
-
-type RunnerFn = (...args: unknown[]) => unknown
-
-/**
- * Picks the runner the caller's test file already uses. vitest without `globals`
- * exposes nothing global, and `node:test` inside a vitest worker would register tests
- * vitest never sees, so that case asks for an explicit runner instead of passing empty.
- */
-function defaultRunner(): StoreConformanceRunner {
-  const scope = globalThis as { describe?: unknown; it?: unknown }
-  const globalDescribe = scope.describe
-  const globalIt = scope.it
-  if (typeof globalDescribe === 'function' && typeof globalIt === 'function') {
-    return {
-      describe: (name, fn) => void (globalDescribe as RunnerFn)(name, fn),
-      it: (name, fn, timeout) => {
-        const test = (globalIt as RunnerFn)(name, fn, timeout)
-        // mocha ignores a third argument; its Test object takes the timeout instead.
-        if (timeout !== undefined && hasTimeoutMethod(test)) test.timeout(timeout)
-      },
-    }
-  }
-  if (process.env.VITEST !== undefined) {
-    throw new InvalidArgumentError(
-      "describeStoreConformance runs under vitest without globals: pass { runner: { describe, it } } imported from 'vitest', or set test.globals: true.",
-    )
-  }
-  const { describe, it } = loadNodeTest()
-  return {
-    describe: (name, fn) => void describe(name, fn),
-    it: (name, fn, timeout) =>
-      void it(name, timeout === undefined ? {} : { timeout }, async () => {
-        await fn()
-      }),
-  }
-}
-
-/**
- * Loads `node:test` only when it is the runner: a static import would make jest, whose
- * module registry may not know prefix-only builtins, fail on import even with its globals.
- */
-function loadNodeTest(): typeof NodeTest {
-  const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown })
-    .getBuiltinModule
-  if (typeof getBuiltinModule === 'function') {
-    return getBuiltinModule('node:test') as typeof NodeTest
-  }
-  // Node < 20.16: any require resolves builtins, whatever file it is anchored to.
-  return createRequire(`${process.cwd()}/`)('node:test') as typeof NodeTest
-}
-
-function hasTimeoutMethod(value: unknown): value is { timeout(ms: number): unknown } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { timeout?: unknown }).timeout === 'function'
-  )
 }
