@@ -13,6 +13,8 @@ export default defineConfig([
       sqlite: 'src/entries/sqlite.ts',
       memcached: 'src/entries/memcached.ts',
       nats: 'src/entries/nats.ts',
+      keyv: 'src/entries/keyv.ts',
+      dynamodb: 'src/entries/dynamodb.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -35,6 +37,7 @@ export default defineConfig([
       'nats',
       'keyv',
       'snappy',
+      '@aws-sdk/client-dynamodb',
     ],
   },
   {
