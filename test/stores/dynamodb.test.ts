@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClosedError, StoreUnavailableError } from '../../src/errors.js'
 import { dynamoStore } from '../../src/stores/dynamodb.js'
 import type { DynamoStore } from '../../src/stores/dynamodb.js'
+import { expectEveryCallUnavailable } from '../helpers/unavailable.js'
 import { describeStoreConformance } from '../../src/testing/store-conformance/index.js'
 
 // dynalite (an in-process DynamoDB API on LevelDB in memory) ships no types.
@@ -119,29 +120,7 @@ describe('dynamoStore', () => {
         maxAttempts: 1,
       }),
     })
-    const error: unknown = await store.ready().then(
-      () => undefined,
-      (e: unknown) => e,
-    )
-    expect(error).toBeInstanceOf(StoreUnavailableError)
-    expect((error as StoreUnavailableError).store).toBe('dynamodb')
-    const settled = await Promise.allSettled([
-      store.get('k'),
-      store.getMany(['a']),
-      store.set('k', bytes('v')),
-      store.setMany([{ key: 'k', value: bytes('v') }]),
-      store.add('k', bytes('v')),
-      store.delete('k'),
-      store.deleteMany(['k']),
-      store.take('k'),
-      store.increment('c', 1),
-      store.clear(''),
-      store.keys(),
-    ])
-    for (const result of settled) {
-      expect(result.status).toBe('rejected')
-      if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(StoreUnavailableError)
-    }
+    await expectEveryCallUnavailable(store, 'dynamodb')
     store.client.destroy()
     await store.close()
   })

@@ -114,9 +114,7 @@ describe('snappy', () => {
   it('checks the uncompressed length header before decompressing', () => {
     // Header: 1 GiB (0x40000000 as a varint), then a tiny body.
     const bomb = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x04, 0x00, 0x00])
-    const started = process.hrtime.bigint()
     expect(() => snappy.decompress(bomb, 1 << 20)).toThrow(ValueTooLargeError)
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(50)
     expect(() => snappy.decompress(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), 1e6)).toThrow(
       SerializationError,
     )
@@ -150,11 +148,9 @@ describe('C4: decompression bomb', () => {
 
   function expectBounded(run: () => unknown): void {
     const before = process.memoryUsage.rss()
-    const started = process.hrtime.bigint()
     expect(run).toThrow(ValueTooLargeError)
     const grewMb = (process.memoryUsage.rss() - before) / MB
     expect(grewMb).toBeLessThan(50)
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2_000)
   }
 
   it('stops gzip of 1 GB of zeros at a 1 MB cap, RSS growing < 50 MB', () => {

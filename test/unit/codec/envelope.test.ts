@@ -183,9 +183,7 @@ describe('strict parsing', () => {
       Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 0x61]),
     ])
     huge[2] = 0b110
-    const started = process.hrtime.bigint()
     expect(parseError(huge).message).toMatch(/tag count 268435455 does not fit/)
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(20)
     // A tag length past the end.
     const longTag = Buffer.concat([
       envelope().subarray(0, 29),

